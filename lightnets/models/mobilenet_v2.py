@@ -1,0 +1,77 @@
+"""MobileNetV2 (Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear Bottlenecks",
+arXiv:1801.04381), laid out as torchvision's ``mobilenet_v2`` so that its weights load unchanged.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Union
+
+from torch import nn
+
+from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.models.base import Network, init_weights
+from lightnets.registry import Reported, check_float, register
+
+
+class Row(NamedTuple):
+    input_size: int  # side of the row's input at 224 px
+    operator: str
+    expansion: Optional[int]  # t: the block widens its input t times
+    out_channels: Union[int, str]  # c ("k" stands for the number of classes)
+    repeats: Optional[int]  # n
+    stride: Optional[int]  # s, of the first repeat; the others use stride 1
+
+
+# Table 2 in the paper's columns (Input, Operator, t, c, n, s).
+TABLE_2 = (
+    Row(224, "conv2d", None, 32, 1, 2),
+    Row(112, "bottleneck", 1, 16, 1, 1),
+    Row(112, "bottleneck", 6, 24, 2, 2),
+    Row(56, "bottleneck", 6, 32, 3, 2),
+    Row(28, "bottleneck", 6, 64, 4, 2),
+    Row(14, "bottleneck", 6, 96, 3, 1),
+    Row(14, "bottleneck", 6, 160, 3, 2),
+    Row(7, "bottleneck", 6, 320, 1, 1),
+    Row(7, "conv2d 1x1", None, 1280, 1, 1),
+    Row(7, "avgpool 7x7", None, None, 1, None),
+    Row(1, "conv2d 1x1", None, "k", None, None),
+)
+
+
+class MobileNetV2(Network):
+    """MobileNetV2 built from :data:`TABLE_2`: ReLU6 after the expansion and depthwise layers,
+    linear projections, and a 1×1 conv to 1280 channels before pooling."""
+
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+        super().__init__()
+        check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        self.width_mult = width_mult
+        stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
+
+        channels = make_divisible(stem.out_channels * width_mult, 8)
+        layers: list[nn.Module] = [ConvBNAct(3, channels, 3, stem.stride, activation=nn.ReLU6)]
+        for row in bottlenecks:
+            out_channels = make_divisible(row.out_channels * width_mult, 8)
+            for i in range(row.repeats):
+                layers.append(
+                    InvertedResidual(channels, out_channels, round(channels * row.expansion),
+                                     stride=row.stride if i == 0 else 1, activation=nn.ReLU6)
+                )
+                channels = out_channels
+        # §4 / torchvision: the last conv is never thinned below 1280, only widened for α > 1.
+        self.num_features = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
+        layers.append(ConvBNAct(channels, self.num_features, 1, activation=nn.ReLU6))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, num_classes))
+        init_weights(self)
+
+
+@register(
+    "mobilenet_v2",
+    family="mobilenet_v2",
+    paper="Sandler et al. 2018, arXiv:1801.04381",
+    reported=Reported(3.4, 300, "Sandler et al. 2018, Table 4 (MobileNetV2 1.0)"),
+)
+def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV2:
+    """MobileNetV2 with width multiplier ``width_mult`` (in (0, 4]; the paper uses 0.35 to 1.4)."""
+    return MobileNetV2(num_classes, width_mult, dropout)

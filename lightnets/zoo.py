@@ -1,0 +1,51 @@
+"""The zoo at a glance: every registered model's measured cost beside what its paper reports."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from lightnets.cost import profile
+from lightnets.registry import create_model, list_models, model_spec
+
+
+@dataclass(frozen=True)
+class ZooRow:
+    name: str
+    family: str
+    resolution: int
+    params: int
+    macs: int
+    reported_params_millions: Optional[float]
+    reported_mult_adds_millions: Optional[float]
+    source: str
+
+
+def zoo_rows(names: Optional[Iterable[str]] = None) -> list:
+    """Params and MACs of each model at its native resolution, with the published figures."""
+    rows = []
+    for name in list_models() if names is None else names:
+        spec = model_spec(name)
+        cost = profile(create_model(name), (1, 3, spec.resolution, spec.resolution))
+        reported = spec.reported
+        rows.append(ZooRow(
+            name, spec.family, spec.resolution, cost.params, cost.macs,
+            reported.params_millions if reported else None,
+            reported.mult_adds_millions if reported else None,
+            reported.source if reported else "",
+        ))
+    return rows
+
+
+def format_zoo_table(rows: Iterable[ZooRow]) -> str:
+    """A fixed-width text table of :func:`zoo_rows`, millions at one decimal."""
+    def millions(value: Optional[float]) -> str:
+        return "—" if value is None else f"{value:,.1f}"
+
+    header = f"{'model':<22}{'px':>5}{'params M':>10}{'paper':>8}{'MACs M':>10}{'paper':>9}  source"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r.name:<22}{r.resolution:>5}{r.params / 1e6:>10.2f}{millions(r.reported_params_millions):>8}"
+            f"{r.macs / 1e6:>10.1f}{millions(r.reported_mult_adds_millions):>9}  {r.source}"
+        )
+    return "\n".join(lines)

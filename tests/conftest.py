@@ -1,0 +1,24 @@
+import pytest
+import torch
+
+import lightnets
+
+
+@pytest.fixture(autouse=True)
+def _repeatable():
+    """Every test starts from the same random state, and runs single-threaded and small."""
+    lightnets.seed_everything(0)
+    yield
+
+
+@pytest.fixture
+def profile_of():
+    """profile(create_model(name, **config)) at a square resolution."""
+
+    def run(name, resolution=224, **config):
+        return lightnets.profile(lightnets.create_model(name, **config), (1, 3, resolution, resolution))
+
+    return run
+
+
+torch.set_num_threads(max(1, min(2, torch.get_num_threads())))

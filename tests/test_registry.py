@@ -1,0 +1,64 @@
+import pytest
+import torch
+
+import lightnets
+
+
+def test_list_models_has_the_walking_skeleton_models():
+    assert {"mobilenet_v1", "mobilenet_v2"} <= set(lightnets.list_models())
+
+
+def test_unknown_model_name_lists_the_known_names():
+    with pytest.raises(ValueError, match=r"unknown model name 'mobilenet_v9'.*mobilenet_v1.*mobilenet_v2"):
+        lightnets.create_model("mobilenet_v9")
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2"])
+@pytest.mark.parametrize("width_mult", [0, -0.5, float("nan"), "1.0"])
+def test_width_mult_must_be_positive(name, width_mult):
+    with pytest.raises(ValueError, match=r"width_mult .*\(0.0, 4.0\]"):
+        lightnets.create_model(name, width_mult=width_mult)
+
+
+@pytest.mark.parametrize("num_classes", [0, -3, 2.5, True])
+def test_num_classes_must_be_a_positive_integer(num_classes):
+    with pytest.raises(ValueError, match="num_classes must be an integer >= 1"):
+        lightnets.create_model("mobilenet_v2", num_classes=num_classes)
+
+
+def test_unknown_keyword_names_the_accepted_ones():
+    with pytest.raises(ValueError, match=r"unknown argument\(s\) depth_mult; it accepts: width_mult, dropout"):
+        lightnets.create_model("mobilenet_v1", depth_mult=2.0)
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2"])
+def test_input_smaller_than_the_network_is_rejected_with_the_minimum(name):
+    model = lightnets.create_model(name, num_classes=3).eval()
+    with pytest.raises(ValueError, match=r"input height and width must be >= 32 px .*got 31x64"):
+        model(torch.zeros(1, 3, 31, 64))
+    assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 3)
+
+
+def test_input_with_wrong_rank_or_channels_is_rejected():
+    model = lightnets.create_model("mobilenet_v1")
+    with pytest.raises(ValueError, match="4-D tensor"):
+        model(torch.zeros(3, 224, 224))
+    with pytest.raises(ValueError, match="must have 3 channels, got 1"):
+        model(torch.zeros(1, 1, 224, 224))
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2"])
+def test_num_classes_sets_the_output_width_in_train_and_eval(name):
+    model = lightnets.create_model(name, num_classes=7, width_mult=0.25)
+    x = torch.randn(2, 3, 64, 80)
+    assert model.train()(x).shape == (2, 7)
+    assert model.eval()(x).shape == (2, 7)
+
+
+def test_seed_everything_repeats_random_numbers_and_validates_seed():
+    lightnets.seed_everything(3)
+    a = torch.rand(3)
+    lightnets.seed_everything(3)
+    assert torch.equal(a, torch.rand(3))
+    with pytest.raises(ValueError, match="seed"):
+        lightnets.seed_everything(-1)
