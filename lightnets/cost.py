@@ -336,6 +336,10 @@ class _Counter(TorchDispatchMode):
         elif name in _ACTIVATIONS:
             self._add("activation", "activation", first, out, out.numel(), detail=name.rstrip("_"))
         elif name in _POOLS:
+            # ATen computes adaptive_avg_pool2d to 1×1 as mean(dim=[-1, -2], keepdim=True); name it so,
+            # apart from a model's own x.mean((2, 3)), because some tools count one and not the other.
+            if name == "mean" and list(args[1]) == [-1, -2] and (args[2] if len(args) > 2 else False):
+                name = "adaptive_avg_pool2d"
             self._add("pooling", "pooling", first, _first(out), _pool_ops(name, args, _first(out)), detail=name)
         elif name in _ELEMENTWISE:
             self._add(_ELEMENTWISE[name], _ELEMENTWISE[name], first, out, out.numel(), detail=name)
@@ -460,3 +464,135 @@ def format_profile(cost: Profile, max_rows: Optional[int] = 20) -> str:
 
 def _shape(shape: Sequence[int]) -> str:
     return "×".join(str(s) for s in shape)
+
+
+# --- why other tools disagree --------------------------------------------------------------------
+
+TOOLS = ("paper", "all", "thop", "ptflops", "fvcore", "torchinfo", "flop_counter")
+
+_CONV_MODULES = ("Conv1d", "Conv2d", "Conv3d")
+_BN_MODULES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
+_ADAPTIVE_POOLS = ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
+_PTFLOPS_ACTIVATION_MODULES = ("ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6", "GELU")
+# nn modules whose forward calls a torch.nn.functional function that ptflops patches and counts again.
+_PTFLOPS_PATCHED_BY_MODULE = {"ReLU": "relu", "PReLU": "prelu", "ELU": "elu", "GELU": "gelu", "SiLU": "silu",
+                              "AvgPool2d": "pool", "MaxPool2d": "pool", "AdaptiveAvgPool2d": "pool",
+                              "AdaptiveMaxPool2d": "pool", "AvgPool1d": "pool", "MaxPool1d": "pool"}
+_PTFLOPS_POOL_MODULES = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+                         "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AdaptiveAvgPool1d",
+                         "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
+
+
+@dataclass(frozen=True)
+class ToolCount:
+    """What one tool reports for a model, rebuilt from our "all" rows under that tool's rules.
+
+    ``parts`` maps a kind of operation (the rows' ``op``) to what the tool counts for it, before
+    ``factor`` (2 for counters whose FLOP is a multiply *and* an add). ``count = factor · Σ parts``.
+    """
+
+    tool: str
+    count: int
+    factor: int
+    parts: dict
+    rules: str
+
+
+_TOOL_RULES = {
+    "paper": "conv + linear multiply-accumulates; BatchNorm folded, activations, pooling, adds free",
+    "all": "every operation once: conv/linear MACs, biases, BatchNorm, activations, pooling, adds, SE multiply",
+    "thop": "module hooks only (thop 0.1.1): conv/linear MACs; BatchNorm 2·numel, doubled again when affine; "
+            "ReLU/ReLU6 and unlisted activations (Hardswish, SiLU, Sigmoid) 0; adaptive avg pool (window+1)·out; "
+            "functional ops (x + y, SE's x * scale) never seen",
+    "ptflops": "module hooks plus patched torch.nn.functional (ptflops 0.7, pytorch backend): conv/linear MACs "
+               "+ bias adds; BatchNorm 2·numel; ReLU counted by its hook and again by the patched F.relu its "
+               "forward calls (likewise pooling); ReLU6 (F.hardtanh), Hardswish, Sigmoid not patched; "
+               "operators x + y and x * scale not patched, so residual adds and SE multiplies are skipped",
+    "fvcore": "traced ATen ops (fvcore 0.1.5): conv/linear MACs (no bias); BatchNorm 2·numel; adaptive avg pool "
+              "1·numel of its input; activations, adds, SE multiplies and max pooling ignored",
+    "torchinfo": "module parameters (torchinfo 1.8): conv (weight+bias)·output pixels, linear (weight+bias)·batch, "
+                 "BatchNorm (2·channels)·batch; nothing else",
+    "flop_counter": "torch.utils.flop_counter: conv and matmul only, 2 FLOPs (a multiply and an add) per MAC",
+}
+
+
+def _tool_part(tool: str, row: LayerCost, batch: int) -> int:
+    """What ``tool`` counts for one "all" row (see ``_TOOL_RULES``)."""
+    op, module, detail = row.op, row.module, row.detail
+    in_numel = _numel(row.input_shape)
+    if tool in ("paper", "flop_counter"):
+        return row.macs if op in ("conv", "linear") else 0
+    if tool == "all":
+        return row.macs
+    if tool == "thop":
+        if op == "conv":
+            return row.macs if module in _CONV_MODULES else 0
+        if op == "linear":
+            return row.macs if module == "Linear" else 0
+        if op == "batchnorm" and module in _BN_MODULES:
+            return 2 * in_numel * (2 if row.params else 1)
+        if op == "pooling" and module in _ADAPTIVE_POOLS:
+            window = _numel(row.input_shape[2:]) // _numel(row.output_shape[2:])
+            return (window + 1) * _numel(row.output_shape)
+        if op == "pooling" and module in ("AvgPool1d", "AvgPool2d", "AvgPool3d"):
+            return _numel(row.output_shape)
+        return 0
+    if tool == "ptflops":
+        if op in ("conv", "bias") and row.kernel is not None:
+            return row.macs if module in _CONV_MODULES else 0
+        if op in ("linear", "bias"):
+            return row.macs if module == "Linear" else 0
+        if op == "batchnorm":
+            return in_numel * (2 if row.params else 1) if module in _BN_MODULES else 0
+        if op == "activation":
+            hooked = _numel(row.output_shape) if module in _PTFLOPS_ACTIVATION_MODULES else 0
+            patched = module in _PTFLOPS_PATCHED_BY_MODULE or (
+                not module.startswith(("ReLU6", "Hardswish", "Hardsigmoid", "Sigmoid", "Tanh", "LeakyReLU"))
+                and detail in ("relu", "elu", "gelu", "silu", "prelu"))
+            return hooked + (in_numel if patched else 0)
+        if op == "pooling":
+            hooked = in_numel if module in _PTFLOPS_POOL_MODULES else 0
+            patched = module in _PTFLOPS_PATCHED_BY_MODULE or (hooked == 0 and detail != "mean")
+            return hooked + (in_numel if patched else 0)
+        return 0  # residual adds and SE multiplies are operators, which ptflops does not patch
+    if tool == "fvcore":
+        if op in ("conv", "linear"):
+            return row.macs
+        if op == "batchnorm":
+            return in_numel * (2 if row.params else 1)
+        if op == "pooling" and (module in _ADAPTIVE_POOLS or "adaptive_avg" in detail):
+            return in_numel
+        return 0
+    if tool == "torchinfo":
+        if op == "conv" and module in _CONV_MODULES:
+            return row.macs
+        if op == "bias" and row.kernel is not None and module in _CONV_MODULES:
+            return row.macs
+        if op in ("linear", "bias") and module == "Linear":
+            return row.macs
+        if op == "batchnorm" and module in _BN_MODULES:
+            return batch * row.params
+        return 0
+    raise ValueError(f"tool must be one of {TOOLS}, got {tool!r}")
+
+
+def tool_counts(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224),
+                tools: Sequence[str] = TOOLS) -> dict:
+    """Rebuild what thop, ptflops, fvcore, torchinfo and torch's FlopCounterMode report for
+    ``model``, from our own "all" count, so that each difference from the papers has a cause
+    and a number: {tool: :class:`ToolCount`}. Covers models built from standard nn modules (as
+    every lightnets and torchvision model is); the rules of each tool are in ``ToolCount.rules``.
+    """
+    for tool in tools:
+        check_choice("tools", tool, TOOLS)
+    cost = profile(model, input_size, convention="all")
+    batch = cost.input_size[0]
+    result = {}
+    for tool in tools:
+        parts: dict = {}
+        for row in cost.by_layer:
+            counted = _tool_part(tool, row, batch)
+            parts[row.op] = parts.get(row.op, 0) + counted
+        factor = 2 if tool == "flop_counter" else 1
+        result[tool] = ToolCount(tool, factor * sum(parts.values()), factor, parts, _TOOL_RULES[tool])
+    return result
