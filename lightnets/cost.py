@@ -596,3 +596,176 @@ def tool_counts(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224),
         factor = 2 if tool == "flop_counter" else 1
         result[tool] = ToolCount(tool, factor * sum(parts.values()), factor, parts, _TOOL_RULES[tool])
     return result
+
+
+# --- costing a plan, without building a model ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """A k×k convolution (followed by BatchNorm when ``norm``, whose 2·out parameters count)."""
+
+    in_channels: int
+    out_channels: int
+    kernel_size: int = 1
+    stride: int = 1
+    groups: int = 1
+    norm: bool = True
+    padding: Optional[int] = None  # None: "same", (k - 1) // 2
+
+
+@dataclass(frozen=True)
+class SESpec:
+    """Squeeze-and-excite on ``channels`` with a ``squeeze_channels`` bottleneck (two biased 1×1 convs)."""
+
+    channels: int
+    squeeze_channels: int
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """Global average pooling: the map shrinks to 1×1 (free in the paper convention)."""
+
+
+@dataclass(frozen=True)
+class LinearSpec:
+    """A fully connected layer with bias."""
+
+    in_features: int
+    out_features: int
+
+
+LayerSpec = Union[ConvSpec, SESpec, PoolSpec, LinearSpec]
+
+
+@dataclass(frozen=True)
+class PlanCost:
+    """The paper-convention cost of a plan: MACs, parameters, and MACs per layer type."""
+
+    macs: int
+    params: int
+    by_type: dict
+    resolution: int
+
+
+def cost_plan(plan: Iterable[LayerSpec], resolution: int, batch: int = 1) -> PlanCost:
+    """Cost a network given as a list of layer specs at a square input of side ``resolution``,
+    by the closed-form formulas alone: no module is built and no tensor is made, so a whole
+    EfficientNet configuration costs in well under a millisecond. The side shrinks through each
+    conv's stride (:func:`conv_output_size`); SE works on the current map; :class:`PoolSpec`
+    takes it to 1×1. Equals ``profile(model).macs`` for the model the plan describes.
+    """
+    check_int("resolution", resolution, low=1)
+    check_int("batch", batch, low=1)
+    side, macs, params = resolution, 0, 0
+    by_type: dict = {}
+    for spec in plan:
+        if isinstance(spec, ConvSpec):
+            side = conv_output_size(side, spec.kernel_size, spec.stride, spec.padding)
+            if side < 1:
+                raise ValueError(f"resolution {resolution} is too small: the map vanishes at {spec}")
+            kind = conv_kind(spec.in_channels, spec.out_channels, spec.kernel_size, spec.groups)
+            cost = batch * conv_macs(spec.in_channels, spec.out_channels, spec.kernel_size, spec.groups, side)
+            params += spec.kernel_size ** 2 * spec.in_channels // spec.groups * spec.out_channels
+            params += 2 * spec.out_channels if spec.norm else spec.out_channels  # BN γ, β or a bias
+        elif isinstance(spec, SESpec):
+            kind, cost = "se", batch * se_macs(spec.channels, spec.squeeze_channels)
+            params += 2 * spec.channels * spec.squeeze_channels + spec.channels + spec.squeeze_channels
+        elif isinstance(spec, PoolSpec):
+            side = 1
+            continue
+        elif isinstance(spec, LinearSpec):
+            kind, cost = "linear", linear_macs(spec.in_features, spec.out_features, batch)
+            params += spec.in_features * spec.out_features + spec.out_features
+        else:
+            raise ValueError(f"plan entries must be ConvSpec, SESpec, PoolSpec or LinearSpec, got {spec!r}")
+        macs += cost
+        by_type[kind] = by_type.get(kind, 0) + cost
+    return PlanCost(macs, params, by_type, resolution)
+
+
+def inverted_residual_plan(in_channels: int, out_channels: int, expanded_channels: int, kernel_size: int = 3,
+                           stride: int = 1, squeeze_channels: Optional[int] = None) -> list:
+    """The layers of one inverted residual (MBConv) block, as ``lightnets.layers.InvertedResidual``
+    builds them: 1×1 expansion (only when it widens), k×k depthwise, optional SE, 1×1 projection."""
+    plan: list = []
+    if expanded_channels != in_channels:
+        plan.append(ConvSpec(in_channels, expanded_channels, 1))
+    plan.append(ConvSpec(expanded_channels, expanded_channels, kernel_size, stride, groups=expanded_channels))
+    if squeeze_channels is not None:
+        plan.append(SESpec(expanded_channels, squeeze_channels))
+    plan.append(ConvSpec(expanded_channels, out_channels, 1))
+    return plan
+
+
+def mbconv_network_plan(stem_channels: int, blocks: Iterable, head_channels: int, num_classes: int = 1000,
+                        in_channels: int = 3, stem_kernel: int = 3, stem_stride: int = 2) -> list:
+    """A MobileNetV2 / MnasNet / EfficientNet-shaped network as a plan: a k×k stem, the blocks
+    (objects with ``in_channels, out_channels, expanded_channels, kernel_size, stride`` and
+    optionally ``squeeze_channels``), a 1×1 head conv, global pooling and the classifier."""
+    plan: list = [ConvSpec(in_channels, stem_channels, stem_kernel, stem_stride)]
+    for block in blocks:
+        plan += inverted_residual_plan(block.in_channels, block.out_channels, block.expanded_channels,
+                                       block.kernel_size, block.stride, getattr(block, "squeeze_channels", None))
+    last = plan[-1].out_channels
+    plan += [ConvSpec(last, head_channels, 1), PoolSpec(), LinearSpec(head_channels, num_classes)]
+    return plan
+
+
+# --- time ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Wall-clock time of one forward pass: the median of ``runs`` timed passes and their spread.
+
+    ``spread_ms`` is the interquartile range (75th - 25th percentile); ``device`` and ``threads``
+    say what produced the numbers, because the same model can rank differently elsewhere.
+    """
+
+    median_ms: float
+    spread_ms: float
+    min_ms: float
+    max_ms: float
+    runs: int
+    device: str
+    threads: int
+    input_size: tuple
+    times_ms: tuple
+
+
+def latency(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224), runs: int = 20, warmup: int = 3,
+            device: Optional[Union[str, torch.device]] = None) -> Latency:
+    """Time ``model``'s forward pass on random input: ``warmup`` untimed passes, then ``runs`` timed.
+
+    Runs on CUDA when present (or on ``device``), in eval mode without gradients, on a copy of
+    the model so the caller's stays where it was. CUDA passes are synchronised before each clock
+    read. MACs are not time: memory traffic, kernel launches and how well an operation maps to
+    the hardware (a depthwise conv does little arithmetic per byte it reads) decide latency.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    input_size = _check_input_size(model, input_size)
+    check_int("runs", runs, low=1)
+    check_int("warmup", warmup, low=0)
+    device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+    timed = copy.deepcopy(model).to(device).eval()
+    x = torch.randn(input_size, device=device)
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    times = []
+    with torch.no_grad():
+        for i in range(warmup + runs):
+            sync()
+            start = time.perf_counter()
+            timed(x)
+            sync()
+            if i >= warmup:
+                times.append(1e3 * (time.perf_counter() - start))
+    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    return Latency(statistics.median(times), quartiles[2] - quartiles[0], min(times), max(times), runs,
+                   name, torch.get_num_threads(), input_size, tuple(times))
