@@ -5,7 +5,7 @@ output; a shortcut keeps its block's input alive until the sum. MobileNetV2 §5.
 inverted residual block's wide inner tensor never has to exist whole. The block is a per-channel
 chain (1×1 expand → depthwise → 1×1 project), so it can be computed t channels-groups at a time and
 summed into the output; then the block costs only its narrow input and output. Counting is done on
-shapes (hooks on one forward pass); the model is not changed.
+shapes (hooks on one forward pass on meta tensors); the model is not changed.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Sequence
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from lightnets.layers import InvertedResidual
 
@@ -45,12 +46,7 @@ def inference_steps(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 22
     names = {m: n for n, m in model.named_modules()}
     watched = [m for m in model.modules() if isinstance(m, (nn.Conv2d, InvertedResidual))]
     hooks = [m.register_forward_hook(hook) for m in watched]
-    try:
-        with torch.no_grad():
-            model.eval()(torch.zeros(tuple(input_size)))
-    finally:
-        for h in hooks:
-            h.remove()
+    _shapes_pass(model, input_size, hooks)
     steps = []
     for name, module, block_name, block, n_in, n_out, tensors in records:
         if isinstance(module, InvertedResidual):
@@ -64,12 +60,13 @@ def inference_steps(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 22
         kept = 0
         if block is not None and block.use_shortcut:
             first = blocks_seen.setdefault(block_name, name) == name
-            kept = 0 if first else records_input(records, block)
+            kept = 0 if first else _block_input(records, block)
         steps.append(Step(name, n_in + n_out + kept, tensors))
     return steps
 
 
-def records_input(records: list, block: nn.Module) -> int:
+def _block_input(records: list, block: nn.Module) -> int:
+    """Values in the input of ``block``, from its own recorded step."""
     for _name, module, *_rest in records:
         if module is block:
             return _rest[2]
@@ -88,3 +85,50 @@ def largest_tensor_by_resolution(steps: Sequence[Step], bytes_per_value: int = 2
         for side, values in step.tensors:
             table[side] = max(table.get(side, 0), values * bytes_per_value)
     return dict(sorted(table.items(), reverse=True))
+
+
+@dataclass(frozen=True)
+class Nonlinearity:
+    """One activation layer: where it is, which function, and how many values it transforms."""
+
+    name: str
+    kind: str  # the module's class name, e.g. "Hardswish", "ReLU"
+    side: int  # side of the map it acts on (1 after pooling)
+    values: int
+
+
+NONLINEARITIES = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.Hardsigmoid, nn.SiLU, nn.Sigmoid)
+
+
+def nonlinearity_sizes(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224)) -> list:
+    """Every activation layer of ``model`` in execution order, with the number of values it sees.
+
+    A nonlinearity costs time in proportion to the values it transforms (MobileNetV3 §5.2), so this
+    is its cost up to a per-value price that depends on the function and the hardware.
+    """
+    rows: list = []
+    names = {m: n for n, m in model.named_modules()}
+
+    def hook(module, _inputs, output):
+        side = output.shape[-1] if output.dim() == 4 else 1
+        rows.append(Nonlinearity(names[module], type(module).__name__, side, output.numel()))
+
+    hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, NONLINEARITIES)]
+    _shapes_pass(model, input_size, hooks)
+    return rows
+
+
+def _shapes_pass(model: nn.Module, input_size: Sequence[int], hooks: list) -> None:
+    """One forward pass on meta tensors (shapes are all we need, as in lightnets.profile), then
+    the ``hooks`` are removed and the model's train/eval mode restored."""
+    on_meta = {k: torch.empty_like(v, device="meta")
+               for k, v in {**dict(model.named_parameters()), **dict(model.named_buffers())}.items()}
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            functional_call(model, on_meta, (torch.empty(tuple(input_size), device="meta"),))
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()

@@ -30,3 +30,12 @@ def test_a_shortcut_keeps_the_block_input_alive():
     steps = {s.name: s for s in inference_steps(model, stream_blocks=False)}
     depthwise = steps["features.3.block.1.0"]  # 24-channel block at 56x56 with a shortcut
     assert depthwise.live == (144 + 144 + 24) * 56 * 56
+
+
+def test_nonlinearity_sizes_mobilenet_v2_first_activations_are_at_112():
+    from lightnets.memory import nonlinearity_sizes
+
+    rows = nonlinearity_sizes(lightnets.create_model("mobilenet_v2"))
+    assert len(rows) == 1 + 1 * 1 + 16 * 2 + 1  # stem; t=1 block has one; 16 blocks have two; last conv
+    assert rows[0].kind == "ReLU6" and rows[0].side == 112 and rows[0].values == 32 * 112 * 112
+    assert rows[-1].values == 1280 * 7 * 7
