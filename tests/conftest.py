@@ -22,3 +22,9 @@ def profile_of():
 
 
 torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "distributed: starts several processes with torchrun (deselect with -m 'not distributed')"
+    )

@@ -8,7 +8,7 @@ import lightnets
 torchvision = pytest.importorskip("torchvision")
 
 # lightnets name -> the torchvision builder with the same architecture
-PAIRS = {name: name for name in lightnets.list_models() if hasattr(torchvision.models, name)}
+PAIRS = {name: name for name in lightnets.list_models() if callable(getattr(torchvision.models, name, None))}
 
 
 @pytest.mark.parametrize("name", sorted(PAIRS))

@@ -1,0 +1,244 @@
+"""Where did the network look? Class activation maps (CAM) and Grad-CAM.
+
+CAM (Zhou et al. 2016, "Learning Deep Features for Discriminative Localization", §2): when a
+network ends in global average pooling and one linear layer, the score of class c is
+
+    y_c = Σ_k w_k^c · (1/Z) Σ_{x,y} f_k(x, y) + b_c  =  (1/Z) Σ_{x,y} M_c(x, y) + b_c,
+    M_c(x, y) = Σ_k w_k^c f_k(x, y),
+
+so the map M_c, the classifier's weights applied at every position of the last feature maps,
+says how much each place contributed to the class score.
+
+Grad-CAM (Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via
+Gradient-based Localization", §3, Eq. 1–2) needs no such head: it weights the feature maps
+A_k of any layer by their average gradient α_k^c = (1/Z) Σ ∂y_c/∂A_k(x, y) and keeps the
+positive part, ReLU(Σ_k α_k^c A_k). For a pooling + linear head α_k^c = w_k^c / Z, so Grad-CAM
+is CAM up to a positive factor (§3.1), and after the shared post-processing the two are equal.
+
+Both functions return (N, H, W) maps at the input's resolution, post-processed the same way:
+ReLU, bilinear upsampling to the input size, division by each image's maximum (an all-zero map
+stays zero).
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+Target = Union[None, int, Sequence[int], torch.Tensor]
+# Layers that may sit between the pooling and the linear layer without changing the CAM algebra:
+# at inference dropout is the identity, and flattening only reshapes.
+_HARMLESS = (nn.Dropout, nn.Identity, nn.Flatten)
+
+
+def _describe(module: nn.Module) -> str:
+    layers = list(module) if isinstance(module, nn.Sequential) else [module]
+    return " → ".join(type(layer).__name__ for layer in layers)
+
+
+def cam_linear_layer(model: nn.Module) -> nn.Linear:
+    """The single linear layer whose weights make a CAM, or a ValueError saying why there is none.
+
+    The model must show lightnets' face (``features``, ``avgpool``, ``classifier``) with a global
+    pooling and a ``classifier`` that is one ``nn.Linear``, optionally with dropout around it.
+    """
+    for part in ("features", "avgpool", "classifier"):
+        if not isinstance(getattr(model, part, None), nn.Module):
+            raise ValueError(
+                f"CAM needs a model with `features`, `avgpool` and `classifier` modules (lightnets' Network); "
+                f"{type(model).__name__} has no `{part}`. Use lightnets.cam.grad_cam(model, x, layer=...) instead."
+            )
+    pool = model.avgpool
+    if not (isinstance(pool, nn.AdaptiveAvgPool2d) and pool.output_size in (1, (1, 1))):
+        raise ValueError(
+            f"CAM needs global average pooling before the classifier (Zhou et al. 2016, §2); this model's "
+            f"avgpool is {pool}. Use lightnets.cam.grad_cam(model, x) instead."
+        )
+    layers = list(model.classifier) if isinstance(model.classifier, nn.Sequential) else [model.classifier]
+    linears = [layer for layer in layers if isinstance(layer, nn.Linear)]
+    others = [layer for layer in layers if not isinstance(layer, (nn.Linear, *_HARMLESS))]
+    if len(linears) != 1 or others:
+        raise ValueError(
+            "CAM is defined only for networks whose pooled features go through exactly one linear layer "
+            "(Zhou et al. 2016, §2): then each class score is a weighted sum of the pooled feature maps and "
+            f"the weights say where the class is. This model's classifier is {_describe(model.classifier)}: "
+            "with a non-linearity between two linear layers (as in MobileNetV3's Linear → Hardswish → "
+            "Dropout → Linear head) no per-channel class weights exist. Use lightnets.cam.grad_cam(model, x), "
+            "which weights the feature maps by gradients instead (Selvaraju et al. 2017)."
+        )
+    return linears[0]
+
+
+def _targets(target: Target, logits: torch.Tensor) -> torch.Tensor:
+    count, classes = logits.shape
+    if target is None:
+        return logits.argmax(1)
+    if isinstance(target, int) and not isinstance(target, bool):
+        chosen = torch.full((count,), target, dtype=torch.long)
+    else:
+        chosen = torch.as_tensor(list(target) if not isinstance(target, torch.Tensor) else target).long().flatten()
+        if len(chosen) != count:
+            raise ValueError(f"target must give one class per image ({count}), got {len(chosen)}")
+    if (chosen < 0).any() or (chosen >= classes).any():
+        raise ValueError(f"target must be class indices in [0, {classes - 1}], got {chosen.tolist()}")
+    return chosen.to(logits.device)
+
+
+def postprocess(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """ReLU, bilinear upsampling of (N, h, w) maps to ``size``, then division by each map's maximum."""
+    maps = torch.relu(maps.float())
+    maps = nn.functional.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
+    peak = maps.flatten(1).amax(1).clamp_min(torch.finfo(maps.dtype).tiny)
+    return maps / peak[:, None, None]
+
+
+class _Capture:
+    """Forward hooks that record what enters the pooling and what leaves ``layer``."""
+
+    def __init__(self, model: nn.Module, layer: Optional[nn.Module]):
+        self.pooled_input = self.layer_output = None
+        self.handles = []
+        if isinstance(getattr(model, "avgpool", None), nn.Module):
+            self.handles.append(model.avgpool.register_forward_hook(self._pool_hook))
+        if layer is not None:
+            self.handles.append(layer.register_forward_hook(self._layer_hook))
+
+    def _pool_hook(self, module, inputs, output):
+        self.pooled_input = inputs[0]
+
+    def _layer_hook(self, module, inputs, output):
+        self.layer_output = output
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for handle in self.handles:
+            handle.remove()
+
+
+class _EvalMode:
+    # CAMs explain the network as it predicts (BatchNorm with running statistics, no dropout);
+    # the caller's train/eval mode is restored afterwards.
+    def __init__(self, model: nn.Module):
+        self.model, self.was_training = model, model.training
+
+    def __enter__(self):
+        self.model.eval()
+
+    def __exit__(self, *exc):
+        self.model.train(self.was_training)
+
+
+def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tensor:
+    """Class activation maps of ``target`` (a class, one per image, or None: the predicted class).
+
+    Returns (N, H, W) maps in [0, 1] at the resolution of ``x``. Raises ValueError for a model
+    whose head is not global average pooling followed by one linear layer (see
+    :func:`cam_linear_layer`); :func:`grad_cam` works for those.
+    """
+    linear = cam_linear_layer(model)
+    with torch.no_grad(), _EvalMode(model), _Capture(model, None) as captured:
+        logits = model(x)
+        features = captured.pooled_input
+        if features is None:
+            raise ValueError(
+                f"{type(model).__name__}.avgpool was not called in forward, so its input is not the map "
+                "that the classifier pools; CAM is undefined here. Use lightnets.cam.grad_cam(model, x, layer=...)."
+            )
+        # The head must really be pool → linear: check the recomputed scores against the model's.
+        pooled = features.mean((2, 3))
+        if not torch.allclose(linear(pooled), logits, rtol=1e-3, atol=1e-4 * float(logits.abs().max() + 1)):
+            raise ValueError(
+                f"{type(model).__name__}'s scores are not the linear layer applied to the pooled features "
+                "(its forward_head does more than pool → linear), so CAM is undefined; use lightnets.cam.grad_cam."
+            )
+        chosen = _targets(target, logits)
+        weights = linear.weight[chosen]  # (N, K): w_k^c for each image's class
+        maps = torch.einsum("nk,nkhw->nhw", weights, features)
+    return postprocess(maps, tuple(x.shape[-2:]))
+
+
+def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
+             layer: Union[None, str, nn.Module] = None) -> torch.Tensor:
+    """Grad-CAM maps of ``target`` at ``layer``'s output, post-processed like :func:`cam`.
+
+    ``layer`` is a module of ``model`` or its name (e.g. ``"features.10"``); by default the maps
+    that enter the global pooling (the last feature maps, as in Selvaraju et al. §3), or the
+    output of ``model.features`` when the model has no pooling that is called.
+    """
+    if isinstance(layer, str):
+        try:
+            layer = model.get_submodule(layer)
+        except AttributeError as error:
+            raise ValueError(f"layer {layer!r} is not a submodule of {type(model).__name__}") from error
+    if layer is not None and not isinstance(layer, nn.Module):
+        raise ValueError(f"layer must be None, a submodule or its name, got {type(layer).__name__}")
+    fallback = layer if layer is not None else getattr(model, "features", None)
+    if layer is None and not isinstance(fallback, nn.Module):
+        raise ValueError(f"{type(model).__name__} has no `features`; pass layer=... to grad_cam")
+    with torch.enable_grad(), _EvalMode(model), _Capture(model, fallback) as captured:
+        logits = model(x)
+        activations = captured.layer_output if layer is not None else (
+            captured.pooled_input if captured.pooled_input is not None else captured.layer_output)
+        if not isinstance(activations, torch.Tensor) or activations.dim() != 4:
+            raise ValueError("grad_cam needs a layer whose output is a (N, C, h, w) feature map")
+        chosen = _targets(target, logits)
+        # Images in a batch are independent at inference, so one backward pass gives every image's
+        # gradient of its own class score.
+        score = logits.gather(1, chosen[:, None]).sum()
+        (gradients,) = torch.autograd.grad(score, activations)
+        alpha = gradients.mean((2, 3), keepdim=True)  # Eq. 1: global-average-pooled gradients
+        maps = (alpha * activations).sum(1).detach()  # Eq. 2, before the ReLU of postprocess
+    return postprocess(maps, tuple(x.shape[-2:]))
+
+
+# --- using the maps ------------------------------------------------------------------------------
+
+
+def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -> torch.Tensor:
+    """For each image, does the map's peak fall on the object? (the pointing game of Zhang et al.
+    2016, "Top-down Neural Attention by Excitation Backprop".) Returns an (N,) bool tensor.
+
+    ``tolerance`` (pixels) counts a peak within that distance of the mask as a hit, as the paper's
+    15 px at 224 px does. A map with several equal maxima is judged by the first, in reading order.
+    """
+    if maps.shape != masks.shape or maps.dim() != 3:
+        raise ValueError(f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and {tuple(masks.shape)}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
+        raise ValueError(f"tolerance must be an integer >= 0, got {tolerance!r}")
+    region = masks.bool()
+    if tolerance:
+        size = 2 * tolerance + 1
+        region = nn.functional.max_pool2d(region[:, None].float(), size, 1, tolerance)[:, 0].bool()
+    peaks = maps.flatten(1).argmax(1)
+    return region.flatten(1).gather(1, peaks[:, None].to(region.device))[:, 0]
+
+
+def random_maps(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
+    """Uniform random maps of ``shape`` (N, H, W): the baseline whose peak is a random pixel, so its
+    expected pointing-game score is the mean fraction of the image the object covers."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(tuple(shape), generator=generator)
+
+
+def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5, colormap: str = "jet") -> np.ndarray:
+    """Blend a (H, W) map in [0, 1] over an image ((3, H, W) or (H, W, 3), values in [0, 1]).
+
+    Returns an (H, W, 3) float array in [0, 1] ready for ``imshow``: ``(1-alpha)·image +
+    alpha·colormap(heatmap)``.
+    """
+    import matplotlib
+
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    picture = torch.as_tensor(image).detach().float().cpu()
+    if picture.dim() == 3 and picture.shape[0] == 3 and picture.shape[-1] != 3:
+        picture = picture.permute(1, 2, 0)
+    heat = torch.as_tensor(heatmap).detach().float().cpu()
+    if picture.dim() != 3 or picture.shape[:2] != heat.shape:
+        raise ValueError(f"image (H, W, 3) and heatmap (H, W) must match, got {tuple(picture.shape)} and {tuple(heat.shape)}")
+    coloured = matplotlib.colormaps[colormap](heat.clamp(0, 1).numpy())[..., :3]
+    return np.clip((1 - alpha) * picture.numpy() + alpha * coloured, 0.0, 1.0)

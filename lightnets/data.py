@@ -1,0 +1,252 @@
+"""Image sets small enough to train on a laptop, each image with a mask of its object.
+
+Class activation maps (lesson 05) ask *where* a network looked; answering needs to know where the
+object is. Both sets here are torch Datasets of ``(image, label)`` pairs, with ``images``
+(N, 3, H, W, uint8), ``labels`` (N,) and ``masks`` (N, H, W, bool) tensors alongside:
+
+* :class:`Shapes` draws one of several shapes (circle, square, triangle, cross, ring) at a random
+  position, scale, rotation and colour over a cluttered background, at any resolution. Image ``i``
+  of ``seed`` s depends only on (s, i), so a set is the same on every machine and different seeds
+  give independent sets (train on seed 0, validate on seed 1).
+* :class:`Digits` places scikit-learn's 8×8 handwritten digits (real handwriting, UCI optdigits)
+  on a larger cluttered canvas. scikit-learn is optional; it is imported only here.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from lightnets.registry import check_choice, check_float, check_int
+
+SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "ring")
+DIGIT_CLASSES = tuple(str(d) for d in range(10))
+
+
+class MaskedImages(Dataset):
+    """Images, labels and object masks held as tensors; ``dataset[i]`` is ``(image, label)``.
+
+    The image comes back as float32 in [0, 1]; ``masks[i]`` is True on the object's pixels.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, masks: torch.Tensor,
+                 class_names: Sequence[str]) -> None:
+        if not (len(images) == len(labels) == len(masks)):
+            raise ValueError(
+                f"images, labels and masks must have the same length, got {len(images)}, {len(labels)}, {len(masks)}"
+            )
+        self.images, self.labels, self.masks = images, labels, masks
+        self.class_names = tuple(class_names)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int):
+        return self.images[index].float() / 255.0, int(self.labels[index])
+
+    @property
+    def resolution(self) -> int:
+        return self.images.shape[-1]
+
+    def batch(self, indices: Sequence[int]):
+        """``(images, labels, masks)`` of several items at once, images as float in [0, 1]."""
+        indices = torch.as_tensor(list(indices), dtype=torch.long)
+        return self.images[indices].float() / 255.0, self.labels[indices], self.masks[indices]
+
+
+# --- drawing -------------------------------------------------------------------------------------
+# Shapes are signed distance functions (negative inside) of coordinates in units of the image side,
+# so one definition serves every resolution; edges are anti-aliased over one pixel.
+
+
+def _box(x: np.ndarray, y: np.ndarray, half_width: float, half_height: float) -> np.ndarray:
+    qx, qy = np.abs(x) - half_width, np.abs(y) - half_height
+    outside = np.hypot(np.maximum(qx, 0), np.maximum(qy, 0))
+    return outside + np.minimum(np.maximum(qx, qy), 0)
+
+
+def _triangle(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
+    # Equilateral triangle with circumradius ``radius`` (Quilez's exact distance, vectorised).
+    k = math.sqrt(3.0)
+    side = radius * k / 2  # half the side length
+    px, py = np.abs(x) - side, -y + side / k
+    fold = px + k * py > 0
+    px, py = np.where(fold, (px - k * py) / 2, px), np.where(fold, (-k * px - py) / 2, py)
+    px = px - np.clip(px, -2 * side, 0)
+    return -np.hypot(px, py) * np.sign(py)
+
+
+SHAPE_DISTANCES: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]] = {
+    # Every shape fits in the circle of ``radius``, so placing that circle inside the image
+    # keeps the whole shape visible whatever its rotation.
+    "circle": lambda x, y, r: np.hypot(x, y) - r,
+    "square": lambda x, y, r: _box(x, y, r / math.sqrt(2), r / math.sqrt(2)),
+    "triangle": _triangle,
+    "cross": lambda x, y, r: np.minimum(_box(x, y, 0.95 * r, 0.3 * r), _box(x, y, 0.3 * r, 0.95 * r)),
+    "ring": lambda x, y, r: np.abs(np.hypot(x, y) - 0.75 * r) - 0.25 * r,
+}
+
+
+def _grid(resolution: int):
+    centres = (np.arange(resolution) + 0.5) / resolution
+    return np.meshgrid(centres, centres, indexing="xy")  # x grows to the right, y downwards
+
+
+def _segment_distance(x, y, a, b) -> np.ndarray:
+    (ax, ay), (bx, by) = a, b
+    dx, dy = bx - ax, by - ay
+    t = np.clip(((x - ax) * dx + (y - ay) * dy) / max(dx * dx + dy * dy, 1e-12), 0, 1)
+    return np.hypot(x - ax - t * dx, y - ay - t * dy)
+
+
+def _coverage(distance: np.ndarray, resolution: int) -> np.ndarray:
+    """Fraction of a pixel covered by the region ``distance <= 0``, linear over one pixel."""
+    return np.clip(0.5 - distance * resolution, 0.0, 1.0)
+
+
+def cluttered_background(rng: np.random.Generator, resolution: int, clutter: float) -> np.ndarray:
+    """A (H, W, 3) float background: a smooth colour gradient, ``round(6·clutter)`` random line
+    segments and as many blurred blobs, and pixel noise — texture the network must learn to ignore."""
+    x, y = _grid(resolution)
+    corners = rng.uniform(0.2, 0.8, size=(4, 3))
+    image = ((1 - x)[..., None] * (1 - y)[..., None] * corners[0] + x[..., None] * (1 - y)[..., None] * corners[1]
+             + (1 - x)[..., None] * y[..., None] * corners[2] + x[..., None] * y[..., None] * corners[3])
+    count = int(round(6 * clutter))
+    for _ in range(count):
+        a, b = rng.uniform(0, 1, 2), rng.uniform(0, 1, 2)
+        width = rng.uniform(0.005, 0.02)
+        alpha = _coverage(_segment_distance(x, y, a, b) - width, resolution)[..., None]
+        image = image * (1 - alpha) + alpha * rng.uniform(0, 1, 3)
+    for _ in range(count):
+        cx, cy, sigma = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.02, 0.08)
+        alpha = 0.6 * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma**2))[..., None]
+        image = image * (1 - alpha) + alpha * rng.uniform(0, 1, 3)
+    image = image + rng.normal(0, 0.04 * clutter, image.shape)
+    return np.clip(image, 0, 1)
+
+
+def _object_colour(rng: np.random.Generator, background: np.ndarray) -> np.ndarray:
+    # A colour that stands out from the background under the object (mean absolute difference
+    # of at least 0.3 per channel), so the label is always recoverable from the pixels.
+    for _ in range(100):
+        colour = rng.uniform(0, 1, 3)
+        if np.abs(colour - background).mean() >= 0.3:
+            return colour
+    return 1.0 - np.round(background)
+
+
+def _to_uint8(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.round(image * 255).astype(np.uint8)).permute(2, 0, 1).contiguous()
+
+
+def draw_shape(rng: np.random.Generator, name: str, resolution: int, clutter: float,
+               scale: tuple[float, float]):
+    """One image of shape ``name``: returns ``(image (H, W, 3) float, mask (H, W) bool)``."""
+    background = cluttered_background(rng, resolution, clutter)
+    radius = rng.uniform(*scale)
+    cx, cy = rng.uniform(radius, 1 - radius, 2)
+    angle = rng.uniform(0, 2 * math.pi)
+    x, y = _grid(resolution)
+    c, s = math.cos(angle), math.sin(angle)
+    u, v = c * (x - cx) + s * (y - cy), -s * (x - cx) + c * (y - cy)
+    distance = SHAPE_DISTANCES[name](u, v, radius)
+    row, col = min(int(cy * resolution), resolution - 1), min(int(cx * resolution), resolution - 1)
+    colour = _object_colour(rng, background[row, col])
+    alpha = _coverage(distance, resolution)[..., None]
+    return background * (1 - alpha) + alpha * colour, distance <= 0
+
+
+class Shapes(MaskedImages):
+    """``num_images`` generated images of :data:`SHAPE_CLASSES`, balanced, at ``resolution`` px.
+
+    Image ``i`` shows shape ``i % num_classes`` drawn from a generator seeded with ``(seed, i)``.
+    ``scale`` is the range of the shape's circumradius as a fraction of the image side;
+    ``clutter`` in [0, 1] sets how busy the background is (0: a plain gradient).
+    """
+
+    def __init__(self, num_images: int = 1000, resolution: int = 64, seed: int = 0,
+                 clutter: float = 0.5, scale: tuple[float, float] = (0.12, 0.3),
+                 classes: Sequence[str] = SHAPE_CLASSES) -> None:
+        check_int("num_images", num_images, low=1)
+        check_int("resolution", resolution, low=8, high=1024)
+        check_int("seed", seed, low=0)
+        check_float("clutter", clutter, 0.0, 1.0)
+        if len(scale) != 2 or not 0 < scale[0] <= scale[1] < 0.5:
+            raise ValueError(f"scale must be (low, high) with 0 < low <= high < 0.5, got {scale!r}")
+        for name in classes:
+            check_choice("classes", name, SHAPE_CLASSES)
+        classes = tuple(classes)
+        images, masks = [], []
+        for i in range(num_images):
+            rng = np.random.default_rng([seed, i])
+            image, mask = draw_shape(rng, classes[i % len(classes)], resolution, clutter, tuple(scale))
+            images.append(_to_uint8(image))
+            masks.append(torch.from_numpy(mask))
+        labels = torch.arange(num_images) % len(classes)
+        super().__init__(torch.stack(images), labels, torch.stack(masks), classes)
+
+
+def load_sklearn_digits():
+    """scikit-learn's digits as ``(images (1797, 8, 8) float in [0, 1], labels (1797,))``.
+
+    The data ship inside scikit-learn (no download). scikit-learn is not a lightnets dependency;
+    without it this raises ImportError saying what to install.
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as error:
+        raise ImportError(
+            "lightnets.data.Digits needs the scikit-learn package (it ships the digits data); "
+            "install it with `pip install scikit-learn`"
+        ) from error
+    digits = load_digits()
+    return digits.images.astype(np.float32) / 16.0, digits.target.astype(np.int64)
+
+
+class Digits(MaskedImages):
+    """scikit-learn's handwritten digits (8×8, 1797 images) placed on a ``resolution`` px canvas.
+
+    Each digit is enlarged (bilinear) to a random size in ``scale`` (fraction of the side), put at
+    a random position in a random colour over a cluttered background; its mask is where the
+    enlarged stroke intensity exceeds one quarter. ``split`` picks a fixed 75/25 split of the 1797
+    digits ("train" or "test"; the split does not depend on ``seed``); ``seed`` drives placement.
+    """
+
+    def __init__(self, split: str = "train", resolution: int = 64, seed: int = 0,
+                 clutter: float = 0.5, scale: tuple[float, float] = (0.35, 0.6)) -> None:
+        check_choice("split", split, ("train", "test"))
+        check_int("resolution", resolution, low=16, high=1024)
+        check_int("seed", seed, low=0)
+        check_float("clutter", clutter, 0.0, 1.0)
+        if len(scale) != 2 or not 0 < scale[0] <= scale[1] <= 1:
+            raise ValueError(f"scale must be (low, high) with 0 < low <= high <= 1, got {scale!r}")
+        strokes, targets = load_sklearn_digits()
+        order = np.random.default_rng(0).permutation(len(targets))
+        cut = int(round(0.75 * len(targets)))
+        chosen = order[:cut] if split == "train" else order[cut:]
+        images, masks = [], []
+        for i, index in enumerate(chosen):
+            rng = np.random.default_rng([seed, int(index)])
+            image, mask = _place_digit(rng, strokes[index], resolution, clutter, scale)
+            images.append(_to_uint8(image))
+            masks.append(torch.from_numpy(mask))
+        labels = torch.from_numpy(targets[chosen])
+        super().__init__(torch.stack(images), labels, torch.stack(masks), DIGIT_CLASSES)
+
+
+def _place_digit(rng, stroke: np.ndarray, resolution: int, clutter: float, scale):
+    background = cluttered_background(rng, resolution, clutter)
+    size = max(8, int(round(rng.uniform(*scale) * resolution)))
+    enlarged = torch.nn.functional.interpolate(
+        torch.from_numpy(stroke)[None, None], size=(size, size), mode="bilinear", align_corners=False
+    )[0, 0].numpy()
+    top, left = rng.integers(0, resolution - size + 1, 2)
+    alpha = np.zeros((resolution, resolution))
+    alpha[top:top + size, left:left + size] = np.clip(enlarged, 0, 1)
+    centre = background[top + size // 2, left + size // 2]
+    colour = _object_colour(rng, centre)
+    image = background * (1 - alpha[..., None]) + alpha[..., None] * colour
+    return image, alpha > 0.25

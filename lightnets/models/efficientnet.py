@@ -1,0 +1,268 @@
+"""EfficientNet-B0 … B7 (Tan & Le 2019, "EfficientNet: Rethinking Model Scaling for Convolutional
+Neural Networks", arXiv:1905.11946), laid out as torchvision's ``efficientnet_b*`` so that their
+weights load unchanged.
+
+B0 is a searched baseline of MBConv blocks with squeeze-and-excite and swish (SiLU), Table 1.
+B1–B7 are B0 grown by one compound coefficient φ (§3.3): depth d = α^φ, width w = β^φ and
+resolution r = γ^φ. :func:`efficientnet_plan` turns (w, d) into whole channels and layers; the
+builder only instantiates that plan, so the cost of any compound-scaled network can be read from
+the plan alone, without building a module.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Union
+
+from torch import nn
+
+from lightnets.layers import ConvBNAct, InvertedResidual
+from lightnets.models.base import Network, init_weights
+from lightnets.registry import Reported, check_float, check_int, register
+from lightnets.scaling import round_filters, round_repeats
+
+PAPER = "Tan & Le 2019, arXiv:1905.11946"
+
+
+class Stage(NamedTuple):
+    stage: int  # i
+    operator: str  # F̂_i, the paper's "MBConv6, k3x3" split into operator ...
+    expansion: int  # ... expansion ratio ...
+    kernel_size: int  # ... and kernel
+    resolution: int  # Ĥ_i × Ŵ_i, the side of the stage's input at 224 px
+    channels: Union[int, str]  # Ĉ_i, output channels
+    layers: int  # L̂_i, repeats
+
+
+# Table 1, "EfficientNet-B0 baseline network", in the paper's columns (Stage, Operator, Resolution,
+# #Channels, #Layers). The table has no stride column: a stage's stride is its resolution divided
+# by the next stage's (224 → 112 is stride 2), which is how the builder reads it.
+TABLE_1 = (
+    Stage(1, "Conv", 1, 3, 224, 32, 1),
+    Stage(2, "MBConv", 1, 3, 112, 16, 1),
+    Stage(3, "MBConv", 6, 3, 112, 24, 2),
+    Stage(4, "MBConv", 6, 5, 56, 40, 2),
+    Stage(5, "MBConv", 6, 3, 28, 80, 3),
+    Stage(6, "MBConv", 6, 5, 14, 112, 3),
+    Stage(7, "MBConv", 6, 5, 14, 192, 4),
+    Stage(8, "MBConv", 6, 3, 7, 320, 1),
+    Stage(9, "Conv1x1 & Pooling & FC", 1, 1, 7, 1280, 1),
+)
+
+
+class Variant(NamedTuple):
+    width_mult: float  # w = β^φ
+    depth_mult: float  # d = α^φ
+    resolution: int  # r = γ^φ, as an input side in pixels
+    dropout: float
+    bn_eps: float
+    bn_momentum: float
+
+
+# The official code's (width, depth, resolution, dropout) per variant (``efficientnet_params``),
+# which torchvision repeats. torchvision trained B0–B4 itself with PyTorch's BatchNorm defaults,
+# and ported B5–B7 from TensorFlow, whose BatchNorm has eps 1e-3 and decay 0.99 (momentum 0.01).
+VARIANTS = {
+    "b0": Variant(1.0, 1.0, 224, 0.2, 1e-5, 0.1),
+    "b1": Variant(1.0, 1.1, 240, 0.2, 1e-5, 0.1),
+    "b2": Variant(1.1, 1.2, 260, 0.3, 1e-5, 0.1),
+    "b3": Variant(1.2, 1.4, 300, 0.3, 1e-5, 0.1),
+    "b4": Variant(1.4, 1.8, 380, 0.4, 1e-5, 0.1),
+    "b5": Variant(1.6, 2.2, 456, 0.4, 1e-3, 0.01),
+    "b6": Variant(1.8, 2.6, 528, 0.5, 1e-3, 0.01),
+    "b7": Variant(2.0, 3.1, 600, 0.5, 1e-3, 0.01),
+}
+
+# Table 2: the paper's parameters (millions) and FLOPS (billions) of each variant.
+TABLE_2 = {
+    "b0": (5.3, 0.39), "b1": (7.8, 0.70), "b2": (9.2, 1.0), "b3": (12, 1.8),
+    "b4": (19, 4.2), "b5": (30, 9.9), "b6": (43, 19), "b7": (66, 37),
+}
+
+
+class BlockConfig(NamedTuple):
+    """One MBConv block of a (scaled) EfficientNet, in whole channels."""
+
+    in_channels: int
+    out_channels: int
+    expanded_channels: int
+    kernel_size: int
+    stride: int
+    squeeze_channels: int
+    stage: int  # the Table 1 stage the block belongs to
+
+
+class EfficientNetPlan(NamedTuple):
+    stem_channels: int
+    blocks: list  # of BlockConfig, in order
+    head_channels: int
+
+
+def efficientnet_plan(width_mult: float = 1.0, depth_mult: float = 1.0) -> EfficientNetPlan:
+    """The whole-number layout of B0 (Table 1) scaled by width ``width_mult`` and depth ``depth_mult``.
+
+    Channels go through ``round_filters`` (multiples of 8), repeats through ``round_repeats``
+    (rounded up); every block of a stage but the first keeps the stage's width and stride 1.
+    """
+    check_float("width_mult", width_mult, 0.0, 8.0, low_inclusive=False)
+    check_float("depth_mult", depth_mult, 0.0, 8.0, low_inclusive=False)
+    stem, *stages, head = TABLE_1
+    in_channels = stem_channels = round_filters(stem.channels, width_mult)
+    blocks = []
+    for stage, following in zip(stages, stages[1:] + [head]):
+        out_channels = round_filters(stage.channels, width_mult)
+        for i in range(round_repeats(stage.layers, depth_mult)):
+            blocks.append(BlockConfig(
+                in_channels, out_channels, in_channels * stage.expansion, stage.kernel_size,
+                stage.resolution // following.resolution if i == 0 else 1,
+                # SE squeezes to a quarter of the block's *input* width (se_ratio 0.25), not of
+                # the expanded width as in MobileNetV3.
+                max(1, in_channels // 4),
+                stage.stage,
+            ))
+            in_channels = out_channels
+    return EfficientNetPlan(stem_channels, blocks, round_filters(head.channels, width_mult))
+
+
+class EfficientNet(Network):
+    """An EfficientNet built from :func:`efficientnet_plan`: a 3×3 stem, MBConv blocks grouped by
+    stage (``features[1]`` … ``features[7]``), a 1×1 head conv, pooling, dropout and a linear layer.
+
+    Stochastic depth drops block *i* of *N* with probability ``stochastic_depth_prob · i / N``
+    (the official drop-connect schedule, which torchvision follows).
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        width_mult: float = 1.0,
+        depth_mult: float = 1.0,
+        resolution: int = 224,
+        dropout: float = 0.2,
+        stochastic_depth_prob: float = 0.2,
+        bn_eps: float = 1e-5,
+        bn_momentum: float = 0.1,
+    ) -> None:
+        super().__init__()
+        plan = efficientnet_plan(width_mult, depth_mult)
+        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        check_float("stochastic_depth_prob", stochastic_depth_prob, 0.0, 1.0, high_inclusive=False)
+        self.width_mult, self.depth_mult, self.plan = width_mult, depth_mult, plan
+        bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
+        stem = TABLE_1[0]
+        stem_stride = stem.resolution // TABLE_1[1].resolution
+        # Every stride halves the map; below this side a stride-2 layer would see a single pixel.
+        self.min_resolution = stem_stride * math.prod(block.stride for block in plan.blocks)
+        self.resolution = check_int("resolution", resolution, low=self.min_resolution)
+
+        layers: list[nn.Module] = [
+            ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem_stride, activation=nn.SiLU, **bn)
+        ]
+        stages: dict = {}
+        for index, block in enumerate(plan.blocks):
+            stages.setdefault(block.stage, []).append(InvertedResidual(
+                block.in_channels, block.out_channels, block.expanded_channels, block.kernel_size, block.stride,
+                activation=nn.SiLU, squeeze_channels=block.squeeze_channels,
+                se_activation=nn.SiLU, se_gate=nn.Sigmoid,
+                stochastic_depth_prob=stochastic_depth_prob * index / len(plan.blocks), **bn,
+            ))
+        layers += [nn.Sequential(*blocks) for blocks in stages.values()]
+        layers.append(ConvBNAct(plan.blocks[-1].out_channels, plan.head_channels, 1, activation=nn.SiLU, **bn))
+        self.features = nn.Sequential(*layers)
+        self.num_features = plan.head_channels
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(plan.head_channels, num_classes))
+        init_weights(self)
+        # torchvision's EfficientNet draws the classifier uniformly in ±1/sqrt(num_classes).
+        bound = 1.0 / math.sqrt(num_classes)
+        nn.init.uniform_(self.classifier[-1].weight, -bound, bound)
+
+
+@register("efficientnet", family="efficientnet", paper=PAPER)
+def efficientnet(
+    num_classes: int = 1000,
+    width_mult: float = 1.0,
+    depth_mult: float = 1.0,
+    resolution: int = 224,
+    dropout: float = 0.2,
+    stochastic_depth_prob: float = 0.2,
+) -> EfficientNet:
+    """Any compound-scaled EfficientNet: B0's Table 1 with width ``width_mult`` and depth
+    ``depth_mult`` (each in (0, 8]). ``resolution`` is the native input side the network is meant
+    for (stored as ``model.resolution``, used when profiling); the network accepts any input
+    >= ``model.min_resolution``. BatchNorm uses PyTorch's defaults, as torchvision's B0–B4.
+    """
+    return EfficientNet(num_classes, width_mult, depth_mult, resolution, dropout, stochastic_depth_prob)
+
+
+def _reported(variant: str) -> Reported:
+    params_millions, gflops = TABLE_2[variant]
+    return Reported(params_millions, round(gflops * 1000, 1), "Tan & Le 2019, Table 2")
+
+
+def _variant(variant: str, num_classes: int, dropout: float, stochastic_depth_prob: float) -> EfficientNet:
+    config = VARIANTS[variant]
+    return EfficientNet(num_classes, config.width_mult, config.depth_mult, config.resolution, dropout,
+                        stochastic_depth_prob, config.bn_eps, config.bn_momentum)
+
+
+@register("efficientnet_b0", family="efficientnet", resolution=VARIANTS["b0"].resolution, paper=PAPER,
+          reported=_reported("b0"))
+def efficientnet_b0(num_classes: int = 1000, dropout: float = VARIANTS["b0"].dropout,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B0: Table 1 as printed, 224 px."""
+    return _variant("b0", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_b1", family="efficientnet", resolution=VARIANTS["b1"].resolution, paper=PAPER,
+          reported=_reported("b1"))
+def efficientnet_b1(num_classes: int = 1000, dropout: float = VARIANTS["b1"].dropout,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B1: width 1.0, depth 1.1, 240 px."""
+    return _variant("b1", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_b2", family="efficientnet", resolution=VARIANTS["b2"].resolution, paper=PAPER,
+          reported=_reported("b2"))
+def efficientnet_b2(num_classes: int = 1000, dropout: float = VARIANTS["b2"].dropout,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B2: width 1.1, depth 1.2, 260 px (torchvision's weights were evaluated at 288 px)."""
+    return _variant("b2", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_b3", family="efficientnet", resolution=VARIANTS["b3"].resolution, paper=PAPER,
+          reported=_reported("b3"))
+def efficientnet_b3(num_classes: int = 1000, dropout: float = VARIANTS["b3"].dropout,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B3: width 1.2, depth 1.4, 300 px."""
+    return _variant("b3", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_b4", family="efficientnet", resolution=VARIANTS["b4"].resolution, paper=PAPER,
+          reported=_reported("b4"))
+def efficientnet_b4(num_classes: int = 1000, dropout: float = VARIANTS["b4"].dropout,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B4: width 1.4, depth 1.8, 380 px."""
+    return _variant("b4", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_b5", family="efficientnet", resolution=VARIANTS["b5"].resolution, paper=PAPER,
+          reported=_reported("b5"))
+def efficientnet_b5(num_classes: int = 1000, dropout: float = VARIANTS["b5"].dropout,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B5: width 1.6, depth 2.2, 456 px, TensorFlow's BatchNorm eps/momentum."""
+    return _variant("b5", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_b6", family="efficientnet", resolution=VARIANTS["b6"].resolution, paper=PAPER,
+          reported=_reported("b6"))
+def efficientnet_b6(num_classes: int = 1000, dropout: float = VARIANTS["b6"].dropout,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B6: width 1.8, depth 2.6, 528 px, TensorFlow's BatchNorm eps/momentum."""
+    return _variant("b6", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_b7", family="efficientnet", resolution=VARIANTS["b7"].resolution, paper=PAPER,
+          reported=_reported("b7"))
+def efficientnet_b7(num_classes: int = 1000, dropout: float = VARIANTS["b7"].dropout,
+                    stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-B7: width 2.0, depth 3.1, 600 px, TensorFlow's BatchNorm eps/momentum."""
+    return _variant("b7", num_classes, dropout, stochastic_depth_prob)

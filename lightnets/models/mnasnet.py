@@ -1,0 +1,132 @@
+"""MnasNet (Tan et al. 2019, "MnasNet: Platform-Aware Neural Architecture Search for Mobile",
+arXiv:1807.11626), the B1 variant that torchvision's ``mnasnet0_5`` … ``mnasnet1_3`` implement.
+
+The search space (§4.1, Fig. 4) picks per stage the block type, kernel, expansion and repeats of
+MobileNetV2-style inverted residuals. The paper's Fig. 7 draws the searched MnasNet-A1, which has
+squeeze-and-excite in three stages; B1 is the SE-free network of the official TF code
+(``mnasnet_models.mnasnet_b1``) and of torchvision, and its weights are what torchvision ships.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Optional, Union
+
+from torch import nn
+
+from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.models.base import Network, init_weights
+from lightnets.registry import Reported, check_float, register
+
+
+class Row(NamedTuple):
+    input_size: int  # side of the stage's input at 224 px, as the sizes in Fig. 7
+    operator: str  # "conv2d", "SepConv" (depthwise-separable, no skip) or "MBConv"
+    expansion: Optional[int]  # MBConv6 widens its input 6 times
+    kernel_size: int
+    out_channels: Union[int, str]  # ("k" stands for the number of classes)
+    repeats: int
+    stride: int  # of the first repeat; the others use stride 1
+
+
+# MnasNet-B1 stage by stage (official TF ``mnasnet_b1`` block strings, torchvision ``MNASNet``),
+# in the columns of Fig. 7's boxes: input, operator, expansion, kernel, channels, ×repeats, stride.
+TABLE_B1 = (
+    Row(224, "conv2d", None, 3, 32, 1, 2),
+    Row(112, "SepConv", 1, 3, 16, 1, 1),
+    Row(112, "MBConv", 3, 3, 24, 3, 2),
+    Row(56, "MBConv", 3, 5, 40, 3, 2),
+    Row(28, "MBConv", 6, 5, 80, 3, 2),
+    Row(14, "MBConv", 6, 3, 96, 2, 1),
+    Row(14, "MBConv", 6, 5, 192, 4, 2),
+    Row(7, "MBConv", 6, 3, 320, 1, 1),
+    Row(7, "conv2d 1x1", None, 1, 1280, 1, 1),
+    Row(7, "pooling, FC", None, 1, "k", 1, 1),
+)
+
+# The paper trains with TF's BatchNorm decay 0.9997, which is PyTorch momentum 1 - 0.9997.
+BN = dict(bn_eps=1e-5, bn_momentum=1 - 0.9997)
+
+
+def scaled_depth(channels: int, width_mult: float) -> int:
+    """A stage's width under the depth multiplier, rounded to a multiple of 8.
+
+    torchvision's ``_round_to_multiple_of(channels·α, 8, round_up_bias=0.9)``: round to the nearest
+    multiple of 8, then go up one step if that lost more than 10%. That is :func:`make_divisible`.
+    """
+    return make_divisible(channels * width_mult, 8)
+
+
+class MnasNet(Network):
+    """MnasNet-B1 built from :data:`TABLE_B1`, ReLU throughout, linear projections, no SE.
+
+    ``width_mult`` (the paper's "depth multiplier", Fig. 1 / §5.2) scales every stage's channels
+    but the 1280 of the last conv, as in torchvision.
+    """
+
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+        super().__init__()
+        check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        self.width_mult = width_mult
+        stem, separable, *stages, last_conv, _head = TABLE_B1
+
+        channels = scaled_depth(stem.out_channels, width_mult)
+        layers: list[nn.Module] = [ConvBNAct(3, channels, stem.kernel_size, stem.stride, **BN)]
+        # The separable conv keeps the width (expansion 1) and, like an MBConv, projects linearly.
+        out_channels = scaled_depth(separable.out_channels, width_mult)
+        layers += [
+            ConvBNAct(channels, channels, separable.kernel_size, separable.stride, groups=channels, **BN),
+            ConvBNAct(channels, out_channels, 1, activation=None, **BN),
+        ]
+        channels = out_channels
+        for row in stages:
+            out_channels = scaled_depth(row.out_channels, width_mult)
+            blocks = []
+            for i in range(row.repeats):
+                blocks.append(InvertedResidual(
+                    channels, out_channels, channels * row.expansion, row.kernel_size,
+                    row.stride if i == 0 else 1, activation=nn.ReLU, **BN,
+                ))
+                channels = out_channels
+            layers.append(nn.Sequential(*blocks))
+        layers.append(ConvBNAct(channels, last_conv.out_channels, 1, **BN))
+        self.features = nn.Sequential(*layers)
+        self.num_features = last_conv.out_channels
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, num_classes))
+        self.min_resolution = stem.stride * math.prod(row.stride for row in stages)
+        init_weights(self)
+        # torchvision's MNASNet initialises its classifier for a sigmoid output, uniformly.
+        nn.init.kaiming_uniform_(self.classifier[-1].weight, mode="fan_out", nonlinearity="sigmoid")
+
+
+def _reported(params: int, gflops: float, weights: str) -> Reported:
+    return Reported(round(params / 1e6, 2), round(gflops * 1000, 1),
+                    f"torchvision {weights}.meta (B1; the paper's tables report A1)")
+
+
+@register("mnasnet0_5", family="mnasnet", paper="Tan et al. 2019, arXiv:1807.11626",
+          reported=_reported(2_218_512, 0.104, "MNASNet0_5_Weights"))
+def mnasnet0_5(num_classes: int = 1000, dropout: float = 0.2) -> MnasNet:
+    """MnasNet-B1 with depth multiplier 0.5."""
+    return MnasNet(num_classes, 0.5, dropout)
+
+
+@register("mnasnet0_75", family="mnasnet", paper="Tan et al. 2019, arXiv:1807.11626",
+          reported=_reported(3_170_208, 0.215, "MNASNet0_75_Weights"))
+def mnasnet0_75(num_classes: int = 1000, dropout: float = 0.2) -> MnasNet:
+    """MnasNet-B1 with depth multiplier 0.75."""
+    return MnasNet(num_classes, 0.75, dropout)
+
+
+@register("mnasnet1_0", family="mnasnet", paper="Tan et al. 2019, arXiv:1807.11626",
+          reported=_reported(4_383_312, 0.314, "MNASNet1_0_Weights"))
+def mnasnet1_0(num_classes: int = 1000, dropout: float = 0.2) -> MnasNet:
+    """MnasNet-B1 with depth multiplier 1.0."""
+    return MnasNet(num_classes, 1.0, dropout)
+
+
+@register("mnasnet1_3", family="mnasnet", paper="Tan et al. 2019, arXiv:1807.11626",
+          reported=_reported(6_282_256, 0.526, "MNASNet1_3_Weights"))
+def mnasnet1_3(num_classes: int = 1000, dropout: float = 0.2) -> MnasNet:
+    """MnasNet-B1 with depth multiplier 1.3."""
+    return MnasNet(num_classes, 1.3, dropout)

@@ -1,0 +1,159 @@
+"""MobileNetV3 (Howard et al. 2019, "Searching for MobileNetV3", arXiv:1905.02244), laid out as
+torchvision's ``mobilenet_v3_large`` / ``mobilenet_v3_small`` so that their weights load unchanged.
+
+Inverted residuals from MobileNetV2 with three additions, each visible in the tables below:
+squeeze-and-excite with a hard-sigmoid gate in some blocks (§5.3), h-swish instead of ReLU in the
+deeper half (§5.2), and a cheaper last stage that pools *before* the widest 1×1 layers (§5.1, Fig. 5).
+"""
+from __future__ import annotations
+
+import math
+
+from typing import NamedTuple, Optional, Union
+
+from torch import nn
+
+from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.models.base import Network, init_weights
+from lightnets.registry import Reported, check_float, register
+
+
+class Row(NamedTuple):
+    input: tuple  # (side, channels) of the row's input at 224 px, the paper's "224²×3"
+    operator: str  # the paper's Operator column, "bneck, 5x5", split into operator ...
+    kernel_size: int  # ... and kernel
+    expanded_channels: Optional[int]  # "exp size": the width inside the bottleneck
+    out_channels: Union[int, str]  # "#out" ("k" stands for the number of classes)
+    use_se: bool  # "SE": squeeze-and-excite in this block
+    nonlinearity: Optional[str]  # "NL": "HS" (h-swish), "RE" (ReLU) or None ("-")
+    stride: int  # "s"
+
+
+# Table 1, "Specification for MobileNetV3-Large", in the paper's columns
+# (Input, Operator, exp size, #out, SE, NL, s). "NBN" marks 1×1 convolutions without BatchNorm.
+TABLE_1 = (
+    Row((224, 3), "conv2d", 3, None, 16, False, "HS", 2),
+    Row((112, 16), "bneck", 3, 16, 16, False, "RE", 1),
+    Row((112, 16), "bneck", 3, 64, 24, False, "RE", 2),
+    Row((56, 24), "bneck", 3, 72, 24, False, "RE", 1),
+    Row((56, 24), "bneck", 5, 72, 40, True, "RE", 2),
+    Row((28, 40), "bneck", 5, 120, 40, True, "RE", 1),
+    Row((28, 40), "bneck", 5, 120, 40, True, "RE", 1),
+    Row((28, 40), "bneck", 3, 240, 80, False, "HS", 2),
+    Row((14, 80), "bneck", 3, 200, 80, False, "HS", 1),
+    Row((14, 80), "bneck", 3, 184, 80, False, "HS", 1),
+    Row((14, 80), "bneck", 3, 184, 80, False, "HS", 1),
+    Row((14, 80), "bneck", 3, 480, 112, True, "HS", 1),
+    Row((14, 112), "bneck", 3, 672, 112, True, "HS", 1),
+    Row((14, 112), "bneck", 5, 672, 160, True, "HS", 2),
+    Row((7, 160), "bneck", 5, 960, 160, True, "HS", 1),
+    Row((7, 160), "bneck", 5, 960, 160, True, "HS", 1),
+    Row((7, 160), "conv2d", 1, None, 960, False, "HS", 1),
+    Row((7, 960), "pool", 7, None, None, False, None, 1),
+    Row((1, 960), "conv2d NBN", 1, None, 1280, False, "HS", 1),
+    Row((1, 1280), "conv2d NBN", 1, None, "k", False, None, 1),
+)
+
+# Table 2, "Specification for MobileNetV3-Small", same columns. The paper ticks SE on the 1×1 conv
+# to 576 channels; neither the official TF-slim definition nor torchvision has an SE there (and
+# torchvision's weights carry none), so the builder follows them: SE only inside bottlenecks.
+TABLE_2 = (
+    Row((224, 3), "conv2d", 3, None, 16, False, "HS", 2),
+    Row((112, 16), "bneck", 3, 16, 16, True, "RE", 2),
+    Row((56, 16), "bneck", 3, 72, 24, False, "RE", 2),
+    Row((28, 24), "bneck", 3, 88, 24, False, "RE", 1),
+    Row((28, 24), "bneck", 5, 96, 40, True, "HS", 2),
+    Row((14, 40), "bneck", 5, 240, 40, True, "HS", 1),
+    Row((14, 40), "bneck", 5, 240, 40, True, "HS", 1),
+    Row((14, 40), "bneck", 5, 120, 48, True, "HS", 1),
+    Row((14, 48), "bneck", 5, 144, 48, True, "HS", 1),
+    Row((14, 48), "bneck", 5, 288, 96, True, "HS", 2),
+    Row((7, 96), "bneck", 5, 576, 96, True, "HS", 1),
+    Row((7, 96), "bneck", 5, 576, 96, True, "HS", 1),
+    Row((7, 96), "conv2d", 1, None, 576, True, "HS", 1),
+    Row((7, 576), "pool", 7, None, None, False, None, 1),
+    Row((1, 576), "conv2d NBN", 1, None, 1024, False, "HS", 1),
+    Row((1, 1024), "conv2d NBN", 1, None, "k", False, None, 1),
+)
+
+NONLINEARITY = {"RE": nn.ReLU, "HS": nn.Hardswish}
+
+# torchvision's BatchNorm settings for MobileNetV3 (TF's decay 0.99 is PyTorch momentum 0.01).
+BN = dict(bn_eps=0.001, bn_momentum=0.01)
+
+
+def squeeze_channels(expanded_channels: int) -> int:
+    """§5.3: the SE bottleneck is a quarter of the expansion layer, rounded to a multiple of 8."""
+    return make_divisible(expanded_channels // 4, 8)
+
+
+class MobileNetV3(Network):
+    """MobileNetV3 built from a table (:data:`TABLE_1` or :data:`TABLE_2`).
+
+    ``features`` holds the stem, the bottlenecks and the 1×1 conv before pooling; ``classifier``
+    the two 1×1 "NBN" layers, which act on a 1×1 map and so are fully connected layers
+    (``nn.Linear``, as in torchvision), with h-swish and dropout between them.
+    """
+
+    def __init__(self, table: tuple, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+        super().__init__()
+        check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        self.width_mult = width_mult
+
+        def width(channels: int) -> int:
+            return make_divisible(channels * width_mult, 8)
+
+        stem, *bottlenecks, last_conv, _pool, hidden, _logits = table
+        channels = width(stem.out_channels)
+        layers: list[nn.Module] = [
+            ConvBNAct(3, channels, stem.kernel_size, stem.stride, activation=NONLINEARITY[stem.nonlinearity], **BN)
+        ]
+        for row in bottlenecks:
+            expanded, out_channels = width(row.expanded_channels), width(row.out_channels)
+            layers.append(InvertedResidual(
+                channels, out_channels, expanded, row.kernel_size, row.stride,
+                activation=NONLINEARITY[row.nonlinearity],
+                squeeze_channels=squeeze_channels(expanded) if row.use_se else None,
+                se_activation=nn.ReLU, se_gate=nn.Hardsigmoid, **BN,
+            ))
+            channels = out_channels
+        # The last conv is six times the last bottleneck's width (960 = 6·160, 576 = 6·96);
+        # torchvision keeps that ratio under width_mult rather than rounding 960·α on its own.
+        last_channels = last_conv.out_channels // bottlenecks[-1].out_channels * channels
+        layers.append(ConvBNAct(channels, last_channels, 1, activation=NONLINEARITY[last_conv.nonlinearity], **BN))
+        self.features = nn.Sequential(*layers)
+        self.num_features = last_channels
+        hidden_channels = width(hidden.out_channels)
+        # §5.1: after pooling, the 1×1 layers see one pixel, so they cost params but few MACs.
+        self.classifier = nn.Sequential(
+            nn.Linear(last_channels, hidden_channels),
+            NONLINEARITY[hidden.nonlinearity](inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden_channels, num_classes),
+        )
+        # Every stride halves the map; below this side a stride-2 layer would see a single pixel.
+        self.min_resolution = stem.stride * math.prod(row.stride for row in bottlenecks)
+        init_weights(self)
+
+
+@register(
+    "mobilenet_v3_large",
+    family="mobilenet_v3",
+    paper="Howard et al. 2019, arXiv:1905.02244",
+    reported=Reported(5.4, 219, "Howard et al. 2019, Table 3 (Large 1.0)"),
+)
+def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV3:
+    """MobileNetV3-Large (Table 1) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75, 1.0)."""
+    return MobileNetV3(TABLE_1, num_classes, width_mult, dropout)
+
+
+@register(
+    "mobilenet_v3_small",
+    family="mobilenet_v3",
+    paper="Howard et al. 2019, arXiv:1905.02244",
+    reported=Reported(2.5, 56, "Howard et al. 2019, Table 3 (Small 1.0)"),
+)
+def mobilenet_v3_small(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV3:
+    """MobileNetV3-Small (Table 2) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75, 1.0)."""
+    return MobileNetV3(TABLE_2, num_classes, width_mult, dropout)

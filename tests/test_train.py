@@ -1,0 +1,145 @@
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch.utils.data import Dataset
+
+import lightnets
+from lightnets import train
+from lightnets.data import Shapes
+
+
+def tiny_model():
+    return lightnets.create_model("mobilenet_v1", num_classes=5, width_mult=0.25)
+
+
+@pytest.fixture(scope="module")
+def tiny_sets():
+    return Shapes(48, 32, seed=0), Shapes(16, 32, seed=1)
+
+
+class Interrupted(Dataset):
+    """The training set, but the run is interrupted (Ctrl-C) after ``stop_after`` items are read."""
+
+    def __init__(self, dataset, stop_after):
+        self.dataset, self.remaining = dataset, stop_after
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        self.remaining -= 1
+        if self.remaining < 0:
+            raise KeyboardInterrupt
+        return self.dataset[index]
+
+
+def fit_tiny(model, train_set, val_set, **options):
+    options = {"epochs": 2, "batch_size": 16, "progress": False, "device": "cpu", **options}
+    return train.fit(model, train_set, val_set, **options)
+
+
+def test_fit_returns_one_history_row_per_epoch(tiny_sets):
+    history = fit_tiny(tiny_model(), *tiny_sets)
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert all(row["train_samples"] == 48 for row in history)
+    assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"} <= set(history[0])
+
+
+def test_fit_does_not_disturb_the_callers_random_state(tiny_sets):
+    model = tiny_model()
+    before = torch.get_rng_state()
+    fit_tiny(model, *tiny_sets, epochs=1)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_checkpoint_round_trip_loads_with_weights_only(tiny_sets, tmp_path):
+    model, path = tiny_model(), tmp_path / "run.pt"
+    history = fit_tiny(model, *tiny_sets, epochs=1, checkpoint=path,
+                       model_config={"num_classes": 5, "width_mult": 0.25})
+    state = torch.load(path, weights_only=True)  # no pickled code in the file
+    assert state["history"] == history and state["epoch"] == 1
+    assert all(torch.equal(state["model"][k], v) for k, v in model.state_dict().items())
+    rebuilt = train.load_model(path)
+    x = tiny_sets[1][0][0][None]
+    assert torch.equal(rebuilt(x), model.eval()(x))
+    assert os.listdir(tmp_path) == ["run.pt"]  # no temporary file left behind
+
+
+def test_checkpoint_write_is_atomic_when_saving_fails(tmp_path, monkeypatch):
+    path = tmp_path / "run.pt"
+    train.save_checkpoint(path, {"format": train.CHECKPOINT_FORMAT, "epoch": 1})
+
+    def broken_save(obj, file):
+        file.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        train.save_checkpoint(path, {"format": train.CHECKPOINT_FORMAT, "epoch": 2})
+    assert train.load_checkpoint(path)["epoch"] == 1  # the old checkpoint is intact
+    assert os.listdir(tmp_path) == ["run.pt"]
+
+
+def test_resume_after_interruption_loses_only_the_current_epoch(tiny_sets, tmp_path):
+    train_set, val_set = tiny_sets
+    lightnets.seed_everything(0)
+    uninterrupted = tiny_model()
+    expected = fit_tiny(uninterrupted, train_set, val_set, epochs=2)
+
+    lightnets.seed_everything(0)
+    model, path = tiny_model(), tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C halfway through epoch 2
+        fit_tiny(model, Interrupted(train_set, stop_after=48 + 20), val_set, epochs=2, checkpoint=path)
+    assert train.load_checkpoint(path)["epoch"] == 1
+
+    resumed = tiny_model()  # a fresh process: new weights, restored from the checkpoint
+    history = fit_tiny(resumed, train_set, val_set, epochs=2, checkpoint=path)
+    assert [row["epoch"] for row in history] == [1, 2]
+    for key in ("train_loss", "val_loss", "val_accuracy"):
+        assert history[-1][key] == pytest.approx(expected[-1][key], rel=1e-5)
+    for (name, ours), theirs in zip(resumed.state_dict().items(), uninterrupted.state_dict().values()):
+        assert torch.allclose(ours.float(), theirs.float(), atol=1e-5), name
+
+
+def test_resume_refuses_a_different_batch_size(tiny_sets, tmp_path):
+    path = tmp_path / "run.pt"
+    fit_tiny(tiny_model(), *tiny_sets, epochs=1, checkpoint=path)
+    with pytest.raises(ValueError, match="batch_size"):
+        fit_tiny(tiny_model(), *tiny_sets, epochs=2, checkpoint=path, batch_size=8)
+
+
+def test_fit_rejects_bad_arguments_naming_them(tiny_sets):
+    with pytest.raises(ValueError, match="epochs"):
+        fit_tiny(tiny_model(), *tiny_sets, epochs=0)
+    with pytest.raises(ValueError, match="optimizer"):
+        fit_tiny(tiny_model(), *tiny_sets, optimizer="adam")
+
+
+def test_command_line_help_lists_the_flags(capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--help"])
+    text = capsys.readouterr().out
+    assert all(flag in text for flag in ("--model-arg", "--checkpoint", "--no-resume", "--epochs"))
+
+
+@pytest.mark.distributed
+def test_torchrun_two_processes_train_with_ddp_on_gloo(tmp_path):
+    """The same loop under ``torchrun --nproc_per_node 2`` on CPU: both processes share every batch."""
+    path = tmp_path / "ddp.pt"
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        "-m", "lightnets.train", "--model", "mobilenet_v1", "--model-arg", "width_mult=0.25",
+        "--resolution", "32", "--train-size", "40", "--val-size", "10", "--epochs", "1",
+        "--batch-size", "8", "--device", "cpu", "--no-progress", "--checkpoint", str(path),
+    ]
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = train.load_checkpoint(path)
+    assert state["world_size"] == 2 and state["epoch"] == 1
+    assert state["history"][0]["train_samples"] == 40  # 20 per process, counted once over both
+    assert state["model_config"] == {"num_classes": 5, "width_mult": 0.25}
+    assert result.stdout.count("epoch 1:") == 1  # only rank 0 reports
