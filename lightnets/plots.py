@@ -82,11 +82,12 @@ def collapse_vs_dimension(curve: dict, figsize=(7, 4)):
     fig, ax = plt.subplots(figsize=figsize)
     n = curve["n"]
     mean, std = np.array(curve["shape_error_relu"]), np.array(curve["shape_error_relu_std"])
-    ax.plot(n, mean, "o-", label="shape error, ReLU")
+    ax.plot(n, mean, "o-", label="shape error, ReLU (band: ± one std over seeds)")
     ax.fill_between(n, mean - std, mean + std, alpha=0.2)
     ax.plot(n, curve["lost_fraction_relu"], "s-", label="share of points lost, ReLU")
     ax.plot(n, curve["shape_error_linear"], "k--", label="shape error, linear control")
     ax.set_xscale("log")
+    ax.minorticks_off()
     ax.set_xticks(n)
     ax.set_xticklabels([str(d) for d in n])
     ax.set_xlabel("embedding dimension n")
