@@ -48,3 +48,300 @@ def test_profile_rejects_a_non_module():
 def test_profile_rejects_input_too_small_for_the_network():
     with pytest.raises(ValueError, match=">= 32 px"):
         lightnets.profile(lightnets.create_model("mobilenet_v2"), (1, 3, 16, 16))
+
+
+# --- conventions -----------------------------------------------------------------------------------
+
+from torch.nn import functional as F  # noqa: E402
+
+from lightnets import cost as costmod  # noqa: E402
+from lightnets.layers import InvertedResidual  # noqa: E402
+
+
+def test_profile_rejects_an_unknown_convention():
+    with pytest.raises(ValueError, match="convention"):
+        lightnets.profile(nn.Conv2d(3, 3, 1), (1, 3, 8, 8), convention="flops")
+
+
+def test_profile_rejects_input_too_small_naming_input_size():
+    with pytest.raises(ValueError, match="input_size"):
+        lightnets.profile(nn.Sequential(nn.Conv2d(3, 4, 5)), (1, 3, 3, 3))
+
+
+def test_profile_paper_convention_counts_only_conv_and_linear():
+    model = nn.Sequential(ConvBNAct(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    cost = lightnets.profile(model, (1, 3, 6, 6))
+    assert cost.macs == 27 * 8 * 36 + 8 * 2
+    assert [r.op for r in cost.by_layer] == ["conv", "linear"]
+
+
+def test_profile_all_convention_counts_each_operation_once_per_element():
+    model = nn.Sequential(ConvBNAct(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    cost = lightnets.profile(model, (1, 3, 6, 6), convention="all")
+    assert cost.by_op == {
+        "conv": 27 * 8 * 36,
+        "batchnorm": 8 * 36,  # the folded scale-and-shift: one multiply-add per element
+        "activation": 8 * 36,
+        "pooling": 8 * 36,  # one add per input element
+        "linear": 8 * 2,
+        "bias": 2,
+    }
+
+
+class _Functional(nn.Module):
+    """Functional code the counter must see: F.conv2d, F.relu, x + y, torch.cat, a grouped conv."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(4, 3, 3, 3))
+        self.grouped = nn.Conv2d(8, 8, 1, groups=2, bias=False)
+
+    def forward(self, x):
+        y = F.relu(F.conv2d(x, self.weight, padding=1))
+        y = torch.cat([y, y + y], dim=1)
+        return F.hardswish(self.grouped(y))
+
+
+def test_profile_counts_functional_ops_grouped_convs_and_concatenation():
+    paper = lightnets.profile(_Functional(), (2, 3, 5, 5))
+    assert paper.by_type == {"standard": 2 * 27 * 4 * 25, "grouped": 2 * 4 * 8 * 25}
+    everything = lightnets.profile(_Functional(), (2, 3, 5, 5), convention="all")
+    assert everything.by_op["add"] == 2 * 4 * 25  # y + y; the concatenation moves memory only
+    assert everything.by_op["activation"] == 2 * 4 * 25 + 2 * 8 * 25  # relu, then hardswish
+    assert everything.by_layer[0].name == ""  # ran in the root module's own forward
+
+
+def test_profile_types_squeeze_excite_convs_as_se_and_counts_its_multiply_only_in_all():
+    block = InvertedResidual(16, 16, 64, kernel_size=5, squeeze_channels=16)
+    paper = lightnets.profile(block, (1, 16, 7, 7))
+    assert paper.by_type["se"] == costmod.se_macs(64, 16) == 2 * 64 * 16
+    everything = lightnets.profile(block, (1, 16, 7, 7), convention="all")
+    se_ops = {r.op: r.macs for r in everything.by_layer if r.type == "se" and r.op in ("multiply", "pooling")}
+    assert se_ops == {"pooling": 64 * 49, "multiply": 64 * 49}  # squeeze, then the channel-wise rescale
+    assert sum(r.macs for r in everything.by_layer if r.type == "se") == costmod.se_macs(64, 16, 7, 7, "all")
+    assert everything.by_op["add"] == 16 * 49  # the residual
+
+
+def test_profile_rows_carry_shapes_kernel_and_groups():
+    cost = lightnets.profile(DepthwiseSeparable(16, 32, stride=2), (1, 16, 14, 14))
+    depthwise, pointwise = cost.by_layer
+    assert (depthwise.input_shape, depthwise.output_shape, depthwise.kernel, depthwise.groups) == (
+        (1, 16, 14, 14), (1, 16, 7, 7), (3, 3), 16)
+    assert (pointwise.kernel, pointwise.groups, pointwise.params) == ((1, 1), 1, 16 * 32)
+    assert "total pointwise" in cost.table()
+
+
+# --- the closed-form formulas ----------------------------------------------------------------------
+
+
+def test_depthwise_separable_costs_one_over_n_plus_one_over_k2_of_a_standard_conv():  # MobileNetV1 eq. 5
+    separable = costmod.depthwise_conv_macs(512, 3, 14) + costmod.pointwise_conv_macs(512, 512, 14)
+    assert separable / costmod.standard_conv_macs(512, 512, 3, 14) == pytest.approx(1 / 512 + 1 / 9)
+
+
+def test_grouped_conv_formula_spans_standard_and_depthwise():
+    assert costmod.grouped_conv_macs(32, 64, 3, 1, 10) == costmod.standard_conv_macs(32, 64, 3, 10)
+    assert costmod.grouped_conv_macs(32, 32, 3, 32, 10) == costmod.depthwise_conv_macs(32, 3, 10)
+    with pytest.raises(ValueError, match="groups"):
+        costmod.grouped_conv_macs(30, 64, 3, 4, 10)
+
+
+@pytest.mark.parametrize("name", lightnets.list_models())
+def test_measured_macs_equal_the_sum_of_the_formulas_on_every_registered_model(name):
+    from lightnets.models.base import Network
+    from lightnets.registry import model_spec
+
+    model = lightnets.create_model(name)
+    if not isinstance(model, Network):
+        pytest.skip(f"{name} does not take images")
+    side = model_spec(name).resolution
+    cost = lightnets.profile(model, (1, model.in_channels, side, side))
+    assert all(costmod.formula_macs(row) == row.macs for row in cost.by_layer)
+    assert sum(costmod.formula_macs(row) for row in cost.by_layer) == cost.macs
+
+
+# --- plans -----------------------------------------------------------------------------------------
+
+
+def _mobilenet_v1_plan(width_mult):
+    """MobileNetV1 Table 1 as a plan, thinned by α as the model does (multiples of 8)."""
+    from lightnets.layers import make_divisible
+    from lightnets.models.mobilenet_v1 import TABLE_1
+
+    def width(channels):
+        return make_divisible(channels * width_mult, 8)
+
+    stem, *body = TABLE_1
+    channels = width(stem.filter_shape[-1])
+    plan = [costmod.ConvSpec(3, channels, stem.filter_shape[0], stem.stride)]
+    for depthwise, pointwise in zip(body[0::2], body[1::2]):
+        out = width(pointwise.filter_shape[-1])
+        plan += [costmod.ConvSpec(channels, channels, depthwise.filter_shape[0], depthwise.stride, groups=channels),
+                 costmod.ConvSpec(channels, out, 1)]
+        channels = out
+    return plan + [costmod.PoolSpec(), costmod.LinearSpec(channels, 1000)]
+
+
+def _mobilenet_v2_plan(width_mult):
+    """MobileNetV2 Table 2 as a plan of inverted residual blocks."""
+    from types import SimpleNamespace
+
+    from lightnets.layers import make_divisible
+    from lightnets.models.mobilenet_v2 import TABLE_2
+
+    stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
+    channels = stem_channels = make_divisible(stem.out_channels * width_mult, 8)
+    blocks = []
+    for row in bottlenecks:
+        out = make_divisible(row.out_channels * width_mult, 8)
+        for i in range(row.repeats):
+            blocks.append(SimpleNamespace(in_channels=channels, out_channels=out,
+                                          expanded_channels=round(channels * row.expansion),
+                                          kernel_size=3, stride=row.stride if i == 0 else 1))
+            channels = out
+    head = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
+    return costmod.mbconv_network_plan(stem_channels, blocks, head)
+
+
+@pytest.mark.parametrize("width_mult, resolution", [(1.0, 224), (0.75, 192), (0.5, 160), (0.25, 128), (1.0, 97)])
+def test_cost_plan_of_mobilenet_v1_table1_equals_profile(width_mult, resolution):
+    planned = costmod.cost_plan(_mobilenet_v1_plan(width_mult), resolution)
+    measured = lightnets.profile(lightnets.create_model("mobilenet_v1", width_mult=width_mult),
+                                 (1, 3, resolution, resolution))
+    assert (planned.macs, planned.params, planned.by_type) == (measured.macs, measured.params, measured.by_type)
+
+
+@pytest.mark.parametrize("width_mult, resolution", [(1.0, 224), (1.4, 224), (0.35, 96), (0.75, 160)])
+def test_cost_plan_of_mobilenet_v2_table2_equals_profile(width_mult, resolution):
+    planned = costmod.cost_plan(_mobilenet_v2_plan(width_mult), resolution)
+    measured = lightnets.profile(lightnets.create_model("mobilenet_v2", width_mult=width_mult),
+                                 (1, 3, resolution, resolution))
+    assert (planned.macs, planned.params, planned.by_type) == (measured.macs, measured.params, measured.by_type)
+
+
+def test_cost_plan_counts_se_like_profile():
+    plan = costmod.inverted_residual_plan(24, 40, 72, 5, 2, squeeze_channels=24)
+    block = InvertedResidual(24, 40, 72, 5, 2, squeeze_channels=24)
+    planned, measured = costmod.cost_plan(plan, 28), lightnets.profile(block, (1, 24, 28, 28))
+    assert (planned.macs, planned.params, planned.by_type) == (measured.macs, measured.params, measured.by_type)
+
+
+def test_cost_plan_is_fast_enough_for_a_slider():  # the issue: a configuration costed in < 50 ms
+    import time
+
+    plan = _mobilenet_v2_plan(1.4)
+    start = time.perf_counter()
+    for _ in range(10):
+        costmod.cost_plan(plan, 600)
+    assert (time.perf_counter() - start) / 10 < 0.050
+
+
+def test_cost_plan_rejects_bad_input():
+    with pytest.raises(ValueError, match="resolution"):
+        costmod.cost_plan(_mobilenet_v1_plan(1.0), 0)
+    with pytest.raises(ValueError, match="plan entries"):
+        costmod.cost_plan(["conv"], 224)
+
+
+# --- other tools -----------------------------------------------------------------------------------
+
+
+def test_flop_counter_convention_is_torch_flop_counter_on_meta_tensors():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = lightnets.create_model("mobilenet_v2").eval()
+    ours = costmod.tool_counts(model, (1, 3, 160, 160), tools=("paper", "flop_counter"))
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.randn(1, 3, 160, 160))
+    assert ours["flop_counter"].count == counter.get_total_flops() == 2 * ours["paper"].count
+
+
+def test_torchinfo_mult_adds_equal_ours_where_the_convention_is_the_same():
+    torchinfo = pytest.importorskip("torchinfo")
+    # No biases and no BatchNorm: torchinfo's convention is then the papers'.
+    bare = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1, bias=False), nn.ReLU(),
+                         nn.Conv2d(16, 16, 3, 1, 1, groups=16, bias=False), nn.Conv2d(16, 32, 1, bias=False),
+                         nn.Conv2d(32, 32, 1, groups=4, bias=False), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(32, 10, bias=False))
+    assert torchinfo.summary(bare, (2, 3, 32, 32), verbose=0).total_mult_adds == lightnets.profile(bare, (2, 3, 32, 32)).macs
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v1", "mobilenet_v2"])
+def test_torchinfo_mult_adds_equal_ours_plus_biases_and_batchnorm_parameters(name):
+    torchinfo = pytest.importorskip("torchinfo")
+    model = lightnets.create_model(name)
+    ours = costmod.tool_counts(model, (1, 3, 224, 224), tools=("paper", "torchinfo"))
+    theirs = torchinfo.summary(model, (1, 3, 224, 224), verbose=0).total_mult_adds
+    assert theirs == ours["torchinfo"].count
+    assert theirs - ours["paper"].count == ours["torchinfo"].parts["bias"] + ours["torchinfo"].parts["batchnorm"]
+
+
+def _se_toy():
+    return nn.Sequential(
+        ConvBNAct(3, 16, 3, 2, activation=nn.Hardswish),
+        InvertedResidual(16, 16, 64, 5, 1, activation=nn.Hardswish, squeeze_channels=16, se_gate=nn.Hardsigmoid),
+        InvertedResidual(16, 24, 72, 3, 2, activation=nn.SiLU, squeeze_channels=8, se_activation=nn.SiLU),
+        nn.MaxPool2d(3, 2, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(24, 10))
+
+
+def _run_tool(tool, model, size):
+    import contextlib
+    import io
+    import warnings
+
+    x = torch.randn(size)
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if tool == "thop":
+            import thop
+            return int(thop.profile(model, (x,), verbose=False)[0])
+        if tool == "ptflops":
+            import ptflops
+            return int(ptflops.get_model_complexity_info(model, size[1:], as_strings=False,
+                                                         print_per_layer_stat=False)[0])
+        from fvcore.nn import FlopCountAnalysis
+        analysis = FlopCountAnalysis(model, x)
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        return int(analysis.total())
+
+
+@pytest.mark.parametrize("tool", ["thop", "ptflops", "fvcore"])
+@pytest.mark.parametrize("name", ["mobilenet_v2", "se_toy"])
+def test_tool_counts_rebuild_what_the_tool_reports(tool, name):
+    pytest.importorskip({"fvcore": "fvcore.nn"}.get(tool, tool), reason=f"{tool} is not installed (optional)")
+    model = (_se_toy() if name == "se_toy" else lightnets.create_model(name)).eval()
+    size = (1, 3, 96, 96)
+    assert costmod.tool_counts(model, size, tools=(tool,))[tool].count == _run_tool(tool, model, size)
+
+
+def test_tool_counts_explain_the_gap_from_the_paper_convention():
+    counts = costmod.tool_counts(_se_toy(), (1, 3, 64, 64))
+    everything = counts["all"].parts
+    assert counts["thop"].parts["batchnorm"] == 4 * everything["batchnorm"]  # 2·numel, doubled when affine
+    assert counts["ptflops"].parts["multiply"] == counts["fvcore"].parts["multiply"] == 0  # SE multiplies skipped
+    assert everything["multiply"] > 0
+    relu6 = costmod.tool_counts(lightnets.create_model("mobilenet_v2"), (1, 3, 64, 64), tools=("all", "ptflops"))
+    relu = costmod.tool_counts(lightnets.create_model("mobilenet_v1"), (1, 3, 64, 64), tools=("all", "ptflops"))
+    assert relu6["ptflops"].parts["activation"] == relu6["all"].parts["activation"]  # nn.ReLU6: once
+    assert relu["ptflops"].parts["activation"] == 2 * relu["all"].parts["activation"]  # nn.ReLU: hook + F.relu
+
+
+# --- latency ---------------------------------------------------------------------------------------
+
+
+def test_latency_reports_median_spread_device_and_threads():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+    result = lightnets.latency(model, (1, 3, 16, 16), runs=5, warmup=1)
+    assert len(result.times_ms) == 5 and result.min_ms <= result.median_ms <= result.max_ms
+    assert result.spread_ms >= 0 and result.threads == torch.get_num_threads()
+    assert result.device == ("cpu" if not torch.cuda.is_available() else torch.cuda.get_device_name())
+    assert next(model.parameters()).device.type == "cpu"
+
+
+@pytest.mark.parametrize("kwargs, argument", [({"runs": 0}, "runs"), ({"warmup": -1}, "warmup"),
+                                              ({"input_size": (3, 16, 16)}, "input_size")])
+def test_latency_rejects_bad_arguments(kwargs, argument):
+    kwargs = {"input_size": (1, 3, 16, 16), **kwargs}
+    with pytest.raises(ValueError, match=argument):
+        lightnets.latency(nn.Conv2d(3, 4, 3), **kwargs)

@@ -1,0 +1,131 @@
+"""How fast is lightnets.profile? Two claims of the cost-model issue, measured in one run.
+
+1. Profiling a large network (EfficientNet-B7 at 600 px when it is registered) on meta tensors is
+   at least 5× faster than one real forward pass counted with torch.utils.flop_counter.FlopCounterMode.
+2. A compound-scaling configuration (φ = 0 … 8) is costed from its plan by the closed-form
+   formulas, without building a model, in under 50 ms.
+
+Run:  python benchmarks/cost_speed.py [--model NAME] [--resolution PX] [--torchvision]
+``--torchvision`` takes the large model from torchvision (same architecture, same MACs) when
+lightnets has not registered it yet; torchvision is not a dependency of lightnets.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import statistics
+import time
+from types import SimpleNamespace
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import lightnets
+from lightnets import cost
+from lightnets.layers import make_divisible
+from lightnets.registry import model_spec
+
+PREFERRED = ("efficientnet_b7", "densenet161", "efficientnet_b6", "resnet50", "mobilenet_v1")
+# EfficientNet §3.3: depth α = 1.2, width β = 1.1, resolution γ = 1.15 per unit of φ.
+ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
+
+
+def pick_model(name: str | None, resolution: int | None, use_torchvision: bool):
+    if name is None:
+        registered = lightnets.list_models()
+        name = next((n for n in PREFERRED if n in registered), None)
+        if name is None or (use_torchvision and name != "efficientnet_b7"):
+            name = "efficientnet_b7" if use_torchvision else registered[0]
+    if name in lightnets.list_models():
+        model, source = lightnets.create_model(name), "lightnets"
+        resolution = resolution or model_spec(name).resolution
+    else:
+        import torchvision
+
+        model, source = getattr(torchvision.models, name)(), f"torchvision {torchvision.__version__}"
+        resolution = resolution or {"efficientnet_b7": 600}.get(name, 224)
+    return name, source, model.eval(), (1, 3, resolution, resolution)
+
+
+def timed(fn, repeats: int) -> tuple:
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def compound_plan(phi: int):
+    """(plan, resolution) for compound-scaling coefficient φ.
+
+    Uses EfficientNet's own plan when lightnets.models.efficientnet provides ``efficientnet_plan``;
+    until then the same α/β/γ rule scales MobileNetV2's Table 2 (an MBConv network as well).
+    """
+    depth_mult, width_mult, resolution = ALPHA ** phi, BETA ** phi, round(224 * GAMMA ** phi)
+    try:
+        from lightnets.models.efficientnet import efficientnet_plan
+    except ImportError:
+        efficientnet_plan = None
+    if efficientnet_plan is not None:
+        spec = efficientnet_plan(width_mult, depth_mult)
+        if isinstance(spec, tuple):
+            stem, blocks, head = spec
+        else:
+            stem, blocks, head = spec.stem_channels, spec.blocks, spec.head_channels
+        return cost.mbconv_network_plan(stem, blocks, head), resolution, "EfficientNet"
+    from lightnets.models.mobilenet_v2 import TABLE_2
+
+    stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
+    channels = stem_channels = make_divisible(stem.out_channels * width_mult, 8)
+    blocks = []
+    for row in bottlenecks:
+        out = make_divisible(row.out_channels * width_mult, 8)
+        for i in range(math.ceil(row.repeats * depth_mult)):
+            blocks.append(SimpleNamespace(in_channels=channels, out_channels=out, kernel_size=3,
+                                          expanded_channels=round(channels * row.expansion),
+                                          stride=row.stride if i == 0 else 1))
+            channels = out
+    head = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
+    return cost.mbconv_network_plan(stem_channels, blocks, head), resolution, "MobileNetV2 (EfficientNet plan not yet in lightnets)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model")
+    parser.add_argument("--resolution", type=int)
+    parser.add_argument("--torchvision", action="store_true")
+    args = parser.parse_args()
+
+    print(f"torch {torch.__version__}, {platform.machine()}, {torch.get_num_threads()} CPU threads")
+    name, source, model, size = pick_model(args.model, args.resolution, args.torchvision)
+    print(f"\n1. {name} ({source}) at {size[2]} px")
+    cost.profile(model, (1, 3, 64, 64))  # first use pays one-off dispatcher set-up; time warm calls
+    profile_s, measured = timed(lambda: cost.profile(model, size), repeats=3)
+
+    def real_forward():
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model(torch.randn(size))
+        return counter.get_total_flops()
+
+    forward_s, flops = timed(real_forward, repeats=2)
+    print(f"   profile (meta tensors)            {profile_s * 1e3:9.1f} ms   {measured.macs / 1e9:.3f} GMACs")
+    print(f"   forward + FlopCounterMode (real)  {forward_s * 1e3:9.1f} ms   {flops / 1e9:.3f} GFLOPs = 2 × MACs: {flops == 2 * measured.macs}")
+    print(f"   profile is {forward_s / profile_s:.1f}× faster (needed: ≥ 5×)")
+
+    print("\n2. compound scaling: cost a configuration from its plan, no model built")
+    worst = 0.0
+    for phi in range(9):
+        seconds, (plan, resolution, family) = timed(lambda: compound_plan(phi), repeats=1)
+        costing_s, result = timed(lambda: cost.cost_plan(plan, resolution), repeats=20)
+        total_ms = (seconds + costing_s) * 1e3
+        worst = max(worst, total_ms)
+        print(f"   φ={phi}  {resolution:3d} px  {len(plan):4d} layers  {result.macs / 1e9:7.3f} GMACs"
+              f"  {result.params / 1e6:7.2f} M params  {total_ms:6.3f} ms")
+    print(f"   baseline: {family}")
+    print(f"   slowest configuration {worst:.3f} ms (needed: < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
