@@ -39,3 +39,11 @@ def test_stored_result_has_every_variant_and_its_provenance():
     assert all(len(curves) == len(result["seeds"]) for curves in result["test_accuracy"].values())
     assert result["command"].startswith("python -m lightnets.experiments.bottleneck_ablation")
     assert "torch" in result["versions"]
+
+
+def test_run_returns_one_curve_per_variant_and_seed():
+    result = ablation.run(seeds=(0,), steps=2, eval_every=1, test_size=32)
+    assert result["steps"] == [1, 2]
+    for curves in result["test_accuracy"].values():
+        assert len(curves) == 1 and len(curves[0]) == 2
+        assert all(0.0 <= a <= 1.0 for a in curves[0])

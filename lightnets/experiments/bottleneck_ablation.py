@@ -100,9 +100,9 @@ def train_variant(bottleneck: str, shortcut: bool, seed: int, steps: int = 300, 
     return curve
 
 
-def run(seeds=(0, 1, 2), steps: int = 300, eval_every: int = 50) -> dict:
-    """Every variant of :data:`VARIANTS` for every seed, on one shared test set."""
-    test = gratings(1024, torch.Generator().manual_seed(1))
+def run(seeds=(0, 1, 2), steps: int = 300, eval_every: int = 50, test_size: int = 1024) -> dict:
+    """Every variant of :data:`VARIANTS` for every seed, on one shared test set of ``test_size`` images."""
+    test = gratings(test_size, torch.Generator().manual_seed(1))
     curves = {name: [train_variant(act, sc, s, steps, eval_every=eval_every, test=test) for s in seeds]
               for name, (act, sc) in VARIANTS.items()}
     return {"steps": list(range(eval_every, steps + 1, eval_every)), "seeds": list(seeds), "test_accuracy": curves}
