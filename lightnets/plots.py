@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 
 def params_vs_macs(rows: Iterable, label_points: bool = True):
@@ -39,5 +40,148 @@ def params_vs_macs(rows: Iterable, label_points: bool = True):
     ax.set_xlabel("multiply-accumulates (millions, log scale)")
     ax.set_ylabel("parameters (millions, log scale)")
     ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig, data
+
+
+# --- MobileNetV2: manifold collapse (Fig. 1) and the bottleneck ablation (Fig. 6) ---------------
+
+
+def spiral_roundtrip_panels(dims=(2, 3, 5, 15, 30), seed: int = 0, points=None, figsize=(10, 2.4)):
+    """Fig. 1 of MobileNetV2: the input spiral, then T⁺ ReLU(T x) for each n in ``dims``.
+
+    ``data`` holds the recovered points per n and their :func:`lightnets.manifold.shape_error`.
+    """
+    from lightnets import manifold
+
+    points = manifold.spiral() if points is None else points
+    data = {"input": points, "recovered": {}, "shape_error": {}}
+    fig, axes = plt.subplots(1, len(dims) + 1, figsize=figsize)
+    colours = plt.cm.viridis(np.linspace(0, 1, len(points)))
+    axes[0].scatter(points[:, 0], points[:, 1], c=colours, s=3)
+    axes[0].set_title("Input")
+    for ax, n in zip(axes[1:], dims):
+        recovered = manifold.relu_roundtrip(points, manifold.random_embedding(n, seed))
+        data["recovered"][n] = recovered
+        data["shape_error"][n] = manifold.shape_error(points, recovered)
+        ax.scatter(recovered[:, 0], recovered[:, 1], c=colours, s=3)
+        ax.set_title(f"n = {n}")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal", adjustable="datalim")
+    fig.tight_layout()
+    return fig, data
+
+
+def collapse_vs_dimension(curve: dict, figsize=(7, 4)):
+    """Collapse measures against the embedding dimension n, ReLU against the linear control.
+
+    ``curve`` is :func:`lightnets.manifold.collapse_curve`'s output, which is also the data returned.
+    """
+    fig, ax = plt.subplots(figsize=figsize)
+    n = curve["n"]
+    mean, std = np.array(curve["shape_error_relu"]), np.array(curve["shape_error_relu_std"])
+    ax.plot(n, mean, "o-", label="shape error, ReLU (band: ± one std over seeds)")
+    ax.fill_between(n, mean - std, mean + std, alpha=0.2)
+    ax.plot(n, curve["lost_fraction_relu"], "s-", label="share of points lost, ReLU")
+    ax.plot(n, curve["shape_error_linear"], "k--", label="shape error, linear control")
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(n)
+    ax.set_xticklabels([str(d) for d in n])
+    ax.set_xlabel("embedding dimension n")
+    ax.set_ylabel("collapse (0 = spiral intact)")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig, curve
+
+
+def accuracy_curves(result: dict, figsize=(7, 4)):
+    """Test accuracy against training step, mean over seeds with a band of ± one std per variant.
+
+    ``result`` is the JSON of :mod:`lightnets.experiments.bottleneck_ablation`; ``data`` maps each
+    variant to its mean and std per evaluation step.
+    """
+    fig, ax = plt.subplots(figsize=figsize)
+    data = {}
+    steps = result["steps"]
+    for name, curves in result["test_accuracy"].items():
+        curves = np.array(curves)
+        mean, std = curves.mean(axis=0), curves.std(axis=0)
+        data[name] = {"mean": mean.tolist(), "std": std.tolist()}
+        ax.plot(steps, mean, label=name)
+        ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("test accuracy")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig, data
+
+
+# --- MobileNetV1: width and resolution multipliers (§4.2-4.3, Tables 6-7) ----------------------
+
+
+def cost_vs_multipliers(alphas, resolutions, cost, current=None, figsize=(7, 4)):
+    """Mult-Adds (millions) against the width multiplier α and against the resolution multiplier ρ.
+
+    ``cost(alpha, resolution)`` returns ``(macs, params)``; ρ is ``resolution / 224``. Dashed lines
+    show the α² and ρ² laws through the full model. ``current`` = (alpha, resolution) is marked.
+    ``data`` holds every computed cost.
+    """
+    base_macs = cost(1.0, 224)[0] / 1e6
+    data = {"alpha": list(alphas), "macs_vs_alpha": [cost(a, 224)[0] / 1e6 for a in alphas],
+            "rho": [r / 224 for r in resolutions], "macs_vs_rho": [cost(1.0, r)[0] / 1e6 for r in resolutions]}
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize, sharey=True)
+    grid = np.linspace(0.2, 1.0, 50)
+    left.plot(data["alpha"], data["macs_vs_alpha"], "o-", label="our model (ρ = 1)")
+    left.plot(grid, base_macs * grid ** 2, "k--", lw=0.8, label="α² law")
+    right.plot(data["rho"], data["macs_vs_rho"], "o-", label="our model (α = 1)")
+    right.plot(grid, base_macs * grid ** 2, "k--", lw=0.8, label="ρ² law")
+    if current is not None:
+        alpha, resolution = current
+        macs = cost(alpha, resolution)[0] / 1e6
+        left.plot([alpha], [macs], "r*", ms=12, label=f"α={alpha}, ρ={resolution / 224:.3f}")
+        right.plot([resolution / 224], [macs], "r*", ms=12)
+        data["current_macs"] = macs
+    left.set_xlabel("width multiplier α")
+    right.set_xlabel("resolution multiplier ρ")
+    left.set_ylabel("Mult-Adds (millions)")
+    for ax in (left, right):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data
+
+
+# --- MobileNetV3: swish and its hard version (§5.2) ---------------------------------------------
+
+
+def activation_curves(functions: dict, x=None, figsize=(8, 3.4)):
+    """Each function of ``functions`` (name → torch callable) and its derivative, side by side.
+
+    Derivatives come from autograd. ``data`` holds x and, per name, the values and derivatives.
+    """
+    import torch
+
+    x = torch.linspace(-6, 6, 1201, dtype=torch.float64) if x is None else x
+    data = {"x": x.numpy(), "value": {}, "derivative": {}}
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize)
+    for name, function in functions.items():
+        xs = x.clone().requires_grad_(True)
+        y = function(xs)
+        (grad,) = torch.autograd.grad(y.sum(), xs)
+        data["value"][name], data["derivative"][name] = y.detach().numpy(), grad.numpy()
+        style = "--" if name.startswith("h") else "-"
+        left.plot(data["x"], data["value"][name], style, label=name)
+        right.plot(data["x"], data["derivative"][name], style, label=name)
+    left.set_title("value")
+    right.set_title("derivative")
+    for ax in (left, right):
+        ax.grid(True, alpha=0.3)
+        ax.set_xlabel("x")
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig, data
