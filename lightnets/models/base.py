@@ -105,10 +105,14 @@ def measured_trunk_side(model: Network, side: int) -> int:
 
     on_meta = {k: torch.empty_like(v, device="meta")
                for k, v in model.features.state_dict(keep_vars=True).items()}
+    was_training = model.features.training
+    model.features.eval()  # a 1×1 map of one sample is fine for BatchNorm in eval mode only
     try:
         with torch.no_grad():
             out = functional_call(model.features, on_meta,
                                   (torch.empty(1, model.in_channels, side, side, device="meta"),))
     except RuntimeError:
         return 0
+    finally:
+        model.features.train(was_training)
     return min(out.shape[-2:])
