@@ -146,3 +146,9 @@ def test_dense_block_concatenates_every_layer_and_transition_halves():
 def test_create_model_uses_the_builders_default_class_count():
     assert lightnets.create_model("densenet_bc").classifier.out_features == 10  # CIFAR-10
     assert lightnets.create_model("densenet121").classifier.out_features == 1000
+
+
+def test_densenet_torchinfo_summary_counts_the_same_parameters():
+    torchinfo = pytest.importorskip("torchinfo")
+    stats = torchinfo.summary(lightnets.create_model("densenet121"), input_size=(1, 3, 32, 32), verbose=0)
+    assert stats.total_params == 7_978_856

@@ -165,3 +165,12 @@ def test_shufflenet_trains_at_any_size(name, config):
     out = model(torch.randn(2, 3, 40, 24))
     out.sum().backward()
     assert out.shape == (2, 3)
+
+
+@pytest.mark.parametrize("name, params", [("shufflenet_v2_x0_5", 1_366_792),
+                                          ("shufflenet_v1", None)])
+def test_shufflenet_torchinfo_summary_counts_the_same_parameters(name, params):
+    torchinfo = pytest.importorskip("torchinfo")
+    model = lightnets.create_model(name)
+    stats = torchinfo.summary(model, input_size=(1, 3, 32, 32), verbose=0)
+    assert stats.total_params == (params or sum(p.numel() for p in model.parameters()))

@@ -70,7 +70,7 @@ def test_squeezenet_min_resolution_is_the_smallest_that_works(name, minimum):
 
 def test_squeezenet_trains_at_any_size_and_class_count():
     model = lightnets.create_model("squeezenet1_1", num_classes=3).train()
-    out = model(torch.randn(2, 3, 40, 56))
+    out = model(torch.randn(2, 3, 17, 23))
     out.sum().backward()
     assert out.shape == (2, 3)
 
@@ -93,3 +93,9 @@ def test_fire_module_concatenates_expand_1x1_and_3x3():
     assert fire(torch.randn(1, 96, 9, 9)).shape == (1, 128, 9, 9)
     with pytest.raises(ValueError, match="squeeze_channels"):
         FireModule(96, 128, 64, 64)
+
+
+def test_squeezenet_torchinfo_summary_counts_the_same_parameters():
+    torchinfo = pytest.importorskip("torchinfo")
+    stats = torchinfo.summary(lightnets.create_model("squeezenet1_1"), input_size=(1, 3, 32, 32), verbose=0)
+    assert stats.total_params == 1_235_496

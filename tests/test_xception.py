@@ -73,7 +73,7 @@ def test_xception_min_resolution_is_the_smallest_that_works():
 
 def test_xception_trains_at_a_small_size():
     model = lightnets.create_model("xception", num_classes=3).train()
-    out = model(torch.randn(2, 3, 24, 24))
+    out = model(torch.randn(2, 3, 8, 11))
     out.sum().backward()
     assert out.shape == (2, 3)
 
@@ -96,3 +96,9 @@ def test_xception_same_outputs_as_timm_legacy_xception_after_loading_its_weights
     with torch.no_grad():
         expected, actual = reference(x), ours(x)
     assert ((actual - expected).abs().max() / expected.abs().max()).item() < 1e-4
+
+
+def test_xception_torchinfo_summary_counts_the_same_parameters():
+    torchinfo = pytest.importorskip("torchinfo")
+    stats = torchinfo.summary(lightnets.create_model("xception"), input_size=(1, 3, 32, 32), verbose=0)
+    assert stats.total_params == 22_855_952
