@@ -68,7 +68,8 @@ def test_densenet_state_dict_uses_torchvision_names():
     assert keys[-2:] == ["classifier.weight", "classifier.bias"]
 
 
-@pytest.mark.parametrize("depth, growth_rate, paper_params_millions", [(100, 12, 0.8), (250, 24, 15.3), (190, 40, 25.6)])
+@pytest.mark.parametrize("depth, growth_rate, paper_params_millions",
+                         [(100, 12, 0.8), (250, 24, 15.3), (190, 40, 25.6)])
 def test_densenet_bc_table2_parameters(depth, growth_rate, paper_params_millions):
     model = lightnets.create_model("densenet_bc", depth=depth, growth_rate=growth_rate)  # CIFAR-10 head
     assert round(lightnets.profile(model, (1, 3, 32, 32)).params / 1e6, 1) == paper_params_millions  # Table 2

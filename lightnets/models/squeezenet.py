@@ -136,7 +136,8 @@ def squeezenet1_0(num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
     return SqueezeNet(TABLE_1, num_classes, dropout)
 
 
-@register("squeezenet1_1", family="squeezenet", paper="Iandola et al. 2016, arXiv:1602.07360; v1.1 from the authors' repository")
+@register("squeezenet1_1", family="squeezenet",
+          paper="Iandola et al. 2016, arXiv:1602.07360; v1.1 from the authors' repository")
 def squeezenet1_1(num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
     """SqueezeNet 1.1: the authors' revision with 2.4× less computation than 1.0."""
     return SqueezeNet(TABLE_1_V1_1, num_classes, dropout)

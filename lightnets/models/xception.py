@@ -60,7 +60,9 @@ class Xception(Network):
                 if module.layer == "conv":
                     layers.append(ConvBNAct(channels, module.widths[0], 3, module.stride, padding=0))
                 elif module.layer == "residual":
-                    layers.append(XceptionBlock(channels, module.widths, module.stride, start_with_relu=isinstance(layers[-1], XceptionBlock)))
+                    # The first residual module follows the stem's ReLU, so it starts without one.
+                    first = not isinstance(layers[-1], XceptionBlock)
+                    layers.append(XceptionBlock(channels, module.widths, module.stride, start_with_relu=not first))
                 else:
                     layers.append(SeparableConvBNAct(channels, module.widths[0]))
                 channels = module.widths[-1]
