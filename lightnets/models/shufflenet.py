@@ -59,8 +59,9 @@ class ShuffleNetV1(Network):
       into g groups). The 24-filter stem changes only when the width doubles or halves,
       24·2^⌊log₂ s⌋ (then rounded up to a multiple of g, since a stride-2 unit's branch makes
       ``out - in`` channels in g groups): 12 at 0.5×, 24 at 1× and 1.5×, 48 at 2×. That is what the
-      authors' released models use, and it is what reproduces the paper's 292 MFLOPs for 1.5×
-      (g = 3, Table 5); scaling the stem to 36 would give 300. At 1× nothing is rounded.
+      authors' released models use (github.com/megvii-model/ShuffleNet-Series, ShuffleNetV1), and it
+      reproduces their published 292 MFLOPs for 1.5× (g = 3); scaling the stem to 36 would give 300.
+      At 1× nothing is rounded.
     * Initialisation is the house one (He fan-out convs, N(0, 0.01) FC); the paper names none.
     * The FC layer has a bias, like every classifier here.
     """
