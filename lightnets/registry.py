@@ -18,8 +18,8 @@ from torch import nn
 class Reported:
     """A model's cost as its paper (or reference implementation) reports it, with the source."""
 
-    params_millions: float
-    mult_adds_millions: float
+    params_millions: Optional[float]  # None where the source gives no figure
+    mult_adds_millions: Optional[float]
     source: str  # e.g. "Howard et al. 2017, Table 8"
 
 
