@@ -345,3 +345,37 @@ def test_latency_rejects_bad_arguments(kwargs, argument):
     kwargs = {"input_size": (1, 3, 16, 16), **kwargs}
     with pytest.raises(ValueError, match=argument):
         lightnets.latency(nn.Conv2d(3, 4, 3), **kwargs)
+
+
+# --- plots -----------------------------------------------------------------------------------------
+
+
+def test_cost_shares_plot_returns_the_shares_it_draws():
+    import matplotlib
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    cost = lightnets.profile(lightnets.create_model("mobilenet_v1"))
+    fig, data = plots.cost_shares(cost, {"pointwise": 94.86})
+    assert dict(zip(data["type"], data["ours_percent"]))["pointwise"] == 94.86  # MobileNetV1 Table 2
+    assert dict(zip(data["type"], data["paper_percent"]))["depthwise"] is None
+
+
+def test_tool_counts_chart_totals_match_tool_counts():
+    import matplotlib
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    counts = costmod.tool_counts(_se_toy(), (1, 3, 32, 32), tools=("paper", "thop", "flop_counter"))
+    fig, data = plots.tool_counts_chart(counts)
+    for i, tool in enumerate(data["tool"]):
+        assert sum(v[i] for v in data["parts_millions"].values()) == pytest.approx(counts[tool].count / 1e6, abs=1e-2)
+
+
+def test_macs_vs_time_plot_returns_percentages():
+    import matplotlib
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    fig, data = plots.macs_vs_time(["a", "b"], [1, 3], [2.0, 2.0])
+    assert data["macs_percent"] == [25.0, 75.0] and data["time_percent"] == [50.0, 50.0]
