@@ -23,6 +23,16 @@ runs, from modules and functional code alike (``x + y``, ``torch.cat``, ``F.relu
 hooks name the module each operation ran in. The closed-form formulas below
 (:func:`standard_conv_macs` ...) give the same numbers without running anything, and
 :func:`cost_plan` costs a network described as a list of layers without building it.
+
+Other counters print other numbers for the same network. :func:`tool_counts` rebuilds what
+thop, ptflops, fvcore, torchinfo and ``torch.utils.flop_counter`` report from our "all" rows,
+under each tool's rules (``ToolCount.rules``), so every gap from the papers has a cause and a
+size: BatchNorm counted (2 or 4 per element), ReLU counted twice (ptflops), SE's multiply and
+residual adds skipped (operators no module hook sees), biases added, or 2 FLOPs per MAC.
+
+``input_size`` is (batch, channels, height, width); a model with another input rank says so with
+an ``input_rank`` attribute, and one with a ``min_resolution`` attribute rejects smaller inputs.
+:func:`latency` measures time, which MACs do not predict.
 """
 from __future__ import annotations
 
