@@ -351,7 +351,7 @@ def test_latency_rejects_bad_arguments(kwargs, argument):
 
 
 def test_cost_shares_plot_returns_the_shares_it_draws():
-    import matplotlib
+    matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     from lightnets import plots
 
@@ -362,7 +362,7 @@ def test_cost_shares_plot_returns_the_shares_it_draws():
 
 
 def test_tool_counts_chart_totals_match_tool_counts():
-    import matplotlib
+    matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     from lightnets import plots
 
@@ -373,9 +373,21 @@ def test_tool_counts_chart_totals_match_tool_counts():
 
 
 def test_macs_vs_time_plot_returns_percentages():
-    import matplotlib
+    matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     from lightnets import plots
 
     fig, data = plots.macs_vs_time(["a", "b"], [1, 3], [2.0, 2.0])
     assert data["macs_percent"] == [25.0, 75.0] and data["time_percent"] == [50.0, 50.0]
+
+
+@pytest.mark.parametrize("tool", ["thop", "ptflops", "fvcore"])
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "efficientnet_b0", "densenet121", "shufflenet_v2_x1_0"])
+def test_tool_counts_rebuild_the_tools_on_torchvision_models(tool, name):
+    # Functional code the lightnets models do not have yet: DenseNet's F.relu and
+    # F.adaptive_avg_pool2d, ShuffleNet's x.mean, torchvision's SqueezeExcitation.
+    pytest.importorskip({"fvcore": "fvcore.nn"}.get(tool, tool), reason=f"{tool} is not installed (optional)")
+    torchvision = pytest.importorskip("torchvision")
+    model = getattr(torchvision.models, name)().eval()
+    size = (1, 3, 64, 64)
+    assert costmod.tool_counts(model, size, tools=(tool,))[tool].count == _run_tool(tool, model, size)
