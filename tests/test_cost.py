@@ -391,3 +391,19 @@ def test_tool_counts_rebuild_the_tools_on_torchvision_models(tool, name):
     model = getattr(torchvision.models, name)().eval()
     size = (1, 3, 64, 64)
     assert costmod.tool_counts(model, size, tools=(tool,))[tool].count == _run_tool(tool, model, size)
+
+
+# (variant, width_mult, depth_mult, resolution): the official EfficientNet coefficients.
+EFFICIENTNET_COEFFICIENTS = [("efficientnet_b0", 1.0, 1.0, 224), ("efficientnet_b3", 1.2, 1.4, 300),
+                             ("efficientnet_b7", 2.0, 3.1, 600)]
+
+
+@pytest.mark.parametrize("name, width_mult, depth_mult, resolution", EFFICIENTNET_COEFFICIENTS)
+def test_cost_plan_of_efficientnet_plan_equals_profile(name, width_mult, depth_mult, resolution):
+    efficientnet = pytest.importorskip("lightnets.models.efficientnet")
+    if not hasattr(efficientnet, "efficientnet_plan") or name not in lightnets.list_models():
+        pytest.skip("efficientnet_plan is not in this checkout yet")
+    stem, blocks, head = efficientnet.efficientnet_plan(width_mult, depth_mult)
+    planned = costmod.cost_plan(costmod.mbconv_network_plan(stem, blocks, head), resolution)
+    measured = lightnets.profile(lightnets.create_model(name), (1, 3, resolution, resolution))
+    assert (planned.macs, planned.params, planned.by_type) == (measured.macs, measured.params, measured.by_type)
