@@ -407,3 +407,24 @@ def test_cost_plan_of_efficientnet_plan_equals_profile(name, width_mult, depth_m
     planned = costmod.cost_plan(costmod.mbconv_network_plan(stem, blocks, head), resolution)
     measured = lightnets.profile(lightnets.create_model(name), (1, 3, resolution, resolution))
     assert (planned.macs, planned.params, planned.by_type) == (measured.macs, measured.params, measured.by_type)
+
+
+def test_profile_is_at_least_five_times_faster_than_a_counted_real_forward():
+    # The speed claim on a model every checkout has; benchmarks/cost_speed.py shows it
+    # on EfficientNet-B7 at 600 px.
+    import time
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = lightnets.create_model("mobilenet_v1").eval()
+    x = torch.randn(1, 3, 224, 224)
+    lightnets.profile(model, (1, 3, 64, 64))
+    with torch.no_grad():
+        model(torch.randn(1, 3, 64, 64))
+    start = time.perf_counter()
+    lightnets.profile(model, (1, 3, 224, 224))
+    profile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    with FlopCounterMode(display=False), torch.no_grad():
+        model(x)
+    assert time.perf_counter() - start > 5 * profile_s
