@@ -20,7 +20,7 @@ def params_vs_macs(rows: Iterable, label_points: bool = True):
         "macs_millions": [r.macs / 1e6 for r in rows],
         "params_millions": [r.params / 1e6 for r in rows],
     }
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 5.5))
     families = sorted({r.family for r in rows})
     colours = {f: plt.cm.tab10(i % 10) for i, f in enumerate(families)}
     for r in rows:
@@ -31,10 +31,11 @@ def params_vs_macs(rows: Iterable, label_points: bool = True):
             ax.scatter(px, py, facecolors="none", edgecolors=colour, s=80, zorder=2)
             ax.plot([x, px], [y, py], color=colour, lw=0.8)
         if label_points:
-            ax.annotate(r.name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+            ax.annotate(r.name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    ax.legend(unique.values(), unique.keys(), fontsize=8, title="family (hollow: paper)")
+    ax.legend(unique.values(), unique.keys(), fontsize=8, title="family (hollow: paper)",
+              loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("multiply-accumulates (millions, log scale)")
