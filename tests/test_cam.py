@@ -119,3 +119,26 @@ def test_overlay_blends_a_colour_map_over_the_image():
     assert (overlay(image, heat, alpha=0.0) == 0).all()
     with pytest.raises(ValueError, match="alpha"):
         overlay(image, heat, alpha=2)
+
+
+def test_cam_grid_draws_each_method_and_reports_the_peaks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    images, maps = torch.rand(2, 3, 8, 8), torch.zeros(2, 8, 8)
+    maps[0, 1, 6], maps[1, 7, 0] = 1.0, 1.0
+    fig, data = plots.cam_grid(images, {"CAM": maps, "Grad-CAM": maps}, row_titles=["a", "b"])
+    assert data["titles"] == ["CAM", "Grad-CAM"] and len(fig.axes) == 6
+    assert data["peaks"]["CAM"] == [(1, 6), (7, 0)]
+
+
+def test_pointing_game_bars_returns_the_scores_it_draws():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    fig, data = plots.pointing_game_bars({"CAM": 0.8, "random": 0.1}, chance=0.1)
+    assert data == {"method": ["CAM", "random"], "score": [0.8, 0.1], "chance": 0.1}

@@ -134,6 +134,7 @@ def test_torchrun_two_processes_train_with_ddp_on_gloo(tmp_path):
         "-m", "lightnets.train", "--model", "mobilenet_v1", "--model-arg", "width_mult=0.25",
         "--resolution", "32", "--train-size", "40", "--val-size", "10", "--epochs", "1",
         "--batch-size", "8", "--device", "cpu", "--no-progress", "--checkpoint", str(path),
+        "--export", str(tmp_path / "slim.pt"),
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment)
@@ -143,3 +144,7 @@ def test_torchrun_two_processes_train_with_ddp_on_gloo(tmp_path):
     assert state["history"][0]["train_samples"] == 40  # 20 per process, counted once over both
     assert state["model_config"] == {"num_classes": 5, "width_mult": 0.25}
     assert result.stdout.count("epoch 1:") == 1  # only rank 0 reports
+    assert state["command"].startswith("python -m lightnets.train --model mobilenet_v1")
+    slim = train.load_checkpoint(tmp_path / "slim.pt")
+    assert "optimizer" not in slim and slim["command"] == state["command"]
+    assert train.load_model(tmp_path / "slim.pt").classifier[-1].out_features == 5
