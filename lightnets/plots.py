@@ -43,30 +43,28 @@ def params_vs_macs(rows: Iterable, label_points: bool = True):
     return fig, data
 
 
-def cam_grid(images, maps: dict, row_titles=None, alpha: float = 0.5, cell: float = 1.6):
+def cam_grid(images, maps: dict, row_titles=None, alpha: float = 0.5, cell: float = 1.3):
     """One row per image: the image, then each method's map laid over it (lesson 05).
 
     ``images`` is (N, 3, H, W) in [0, 1]; ``maps`` maps a column title (e.g. "CAM", "Grad-CAM")
-    to (N, H, W) maps in [0, 1]. A white cross marks each map's peak, the point the pointing game
-    judges. Returns ``(fig, data)`` with ``data["peaks"][title]`` the (row, col) peak per image.
+    to (N, H, W) maps in [0, 1]. A white cross marks each peak (:func:`lightnets.cam.peaks`),
+    the point the pointing game judges. Returns ``(fig, data)`` with ``data["peaks"][title]`` the (row, col) peak per image.
     """
-    from lightnets.cam import overlay
+    from lightnets.cam import overlay, peaks as find_peaks
 
     titles = list(maps)
     count = len(images)
     fig, axes = plt.subplots(count, 1 + len(titles), figsize=(cell * (1 + len(titles)), cell * count),
                              squeeze=False)
-    peaks = {title: [] for title in titles}
+    peaks = {title: [tuple(p) for p in find_peaks(maps[title]).tolist()] for title in titles}
     for row in range(count):
         picture = images[row].permute(1, 2, 0).cpu().numpy()
         axes[row, 0].imshow(picture)
         if row_titles is not None:
             axes[row, 0].set_ylabel(row_titles[row], fontsize=8)
         for column, title in enumerate(titles, start=1):
-            heat = maps[title][row]
-            peak = divmod(int(heat.flatten().argmax()), heat.shape[-1])
-            peaks[title].append(peak)
-            axes[row, column].imshow(overlay(images[row], heat, alpha))
+            peak = peaks[title][row]
+            axes[row, column].imshow(overlay(images[row], maps[title][row], alpha))
             axes[row, column].plot(peak[1], peak[0], "w+", markersize=10, markeredgewidth=2)
             if row == 0:
                 axes[row, column].set_title(title, fontsize=9)

@@ -57,11 +57,18 @@ def save_checkpoint(path: PathLike, state: dict) -> None:
             torch.save(state, file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_checkpoint(path: PathLike, map_location: Union[str, torch.device] = "cpu") -> dict:
@@ -394,6 +401,8 @@ def main(argv: Optional[Sequence[str]] = None) -> list[dict]:
         if args.checkpoint:  # record how the file was made, for the notebooks that read it
             state = load_checkpoint(args.checkpoint)
             state["command"] = shlex.join(["python", "-m", "lightnets.train", *argv])
+            state["data"] = {"name": args.data, "resolution": args.resolution, "train_size": args.train_size,
+                             "val_size": args.val_size, "seed": args.seed}
             save_checkpoint(args.checkpoint, state)
         if args.export:
             if not args.checkpoint:

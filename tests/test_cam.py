@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 import lightnets
-from lightnets.cam import cam, cam_linear_layer, grad_cam, overlay, pointing_game, random_maps
+from lightnets.cam import cam, cam_linear_layer, grad_cam, overlay, peaks, pointing_game, random_maps
 from lightnets.models.base import Network
 
 
@@ -103,6 +103,15 @@ def test_pointing_game_counts_a_peak_inside_the_mask():
     maps[1, 6, 6] = 1.0  # two pixels off each way
     assert pointing_game(maps, masks).tolist() == [True, False]
     assert pointing_game(maps, masks, tolerance=3).tolist() == [True, True]
+
+
+def test_peak_of_an_upsampled_corner_cell_is_the_middle_of_its_plateau_not_the_image_edge():
+    coarse = torch.zeros(1, 4, 4)
+    coarse[0, 0, 3] = 1.0  # top-right cell of a 4×4 map
+    maps = nn.functional.interpolate(coarse[:, None], size=(32, 32), mode="bilinear")[:, 0]
+    assert (maps[0] == 1).sum() == 16  # bilinear upsampling holds the corner value over a 4×4 block
+    row, col = peaks(maps)[0].tolist()
+    assert row in (1, 2) and col in (29, 30)  # the middle of rows 0–3, columns 28–31; not (0, 28)
 
 
 def test_random_maps_score_the_object_area_fraction_on_average():

@@ -145,6 +145,7 @@ def test_torchrun_two_processes_train_with_ddp_on_gloo(tmp_path):
     assert state["model_config"] == {"num_classes": 5, "width_mult": 0.25}
     assert result.stdout.count("epoch 1:") == 1  # only rank 0 reports
     assert state["command"].startswith("python -m lightnets.train --model mobilenet_v1")
+    assert state["data"] == {"name": "shapes", "resolution": 32, "train_size": 40, "val_size": 10, "seed": 0}
     slim = train.load_checkpoint(tmp_path / "slim.pt")
     assert "optimizer" not in slim and slim["command"] == state["command"]
     assert train.load_model(tmp_path / "slim.pt").classifier[-1].out_features == 5
