@@ -234,8 +234,8 @@ def fit(
         opt = torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True)
 
     history: list[dict] = []
-    if checkpoint is not None and resume and os.path.exists(checkpoint):
-        state = load_checkpoint(checkpoint, map_location=device)
+    state = _resume_state(checkpoint, resume, distributed, rank)
+    if state is not None:
         if state["world_size"] != world or state["batch_size"] != batch_size:
             # Another split of the batches would make the resumed run a different run.
             raise ValueError(
@@ -300,6 +300,19 @@ def fit(
                     dist.barrier()
     model.eval()
     return history
+
+
+def _resume_state(checkpoint, resume: bool, distributed: bool, rank: int) -> Optional[dict]:
+    """The checkpoint to resume from, or None. Under torchrun only rank 0 reads the file and sends
+    it to the others, so the path need not be on a file system that every machine shares."""
+    state = None
+    if checkpoint is not None and resume and (not distributed or rank == 0) and os.path.exists(checkpoint):
+        state = load_checkpoint(checkpoint, map_location="cpu")
+    if distributed:
+        box = [state]
+        dist.broadcast_object_list(box, src=0)
+        state = box[0]
+    return state
 
 
 def _checkpoint_state(model, opt, history, batch_size, world, seed, model_config) -> dict:
