@@ -81,7 +81,7 @@ def pointing_game_bars(scores: dict, chance: float = None):
     """Bar chart of pointing-game scores (fraction of peaks on the object), one bar per method;
     ``chance`` (the mean object area, a random peak's expected score) as a dashed line."""
     names, values = list(scores), [float(v) for v in scores.values()]
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, ax = plt.subplots(figsize=(6, 3))
     ax.bar(names, values, color=[plt.cm.tab10(i) for i in range(len(names))])
     for i, value in enumerate(values):
         ax.annotate(f"{value:.2f}", (i, value), ha="center", va="bottom", fontsize=9)
