@@ -263,6 +263,8 @@ def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5, colo
         picture = picture.permute(1, 2, 0)
     heat = torch.as_tensor(heatmap).detach().float().cpu()
     if picture.dim() != 3 or picture.shape[:2] != heat.shape:
-        raise ValueError(f"image (H, W, 3) and heatmap (H, W) must match, got {tuple(picture.shape)} and {tuple(heat.shape)}")
+        raise ValueError(
+            f"image (H, W, 3) and heatmap (H, W) must match, got {tuple(picture.shape)} and {tuple(heat.shape)}"
+        )
     coloured = matplotlib.colormaps[colormap](heat.clamp(0, 1).numpy())[..., :3]
     return np.clip((1 - alpha) * picture.numpy() + alpha * coloured, 0.0, 1.0)

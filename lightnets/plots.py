@@ -48,7 +48,8 @@ def cam_grid(images, maps: dict, row_titles=None, alpha: float = 0.5, cell: floa
 
     ``images`` is (N, 3, H, W) in [0, 1]; ``maps`` maps a column title (e.g. "CAM", "Grad-CAM")
     to (N, H, W) maps in [0, 1]. A white cross marks each peak (:func:`lightnets.cam.peaks`),
-    the point the pointing game judges. Returns ``(fig, data)`` with ``data["peaks"][title]`` the (row, col) peak per image.
+    the point the pointing game judges. Returns ``(fig, data)`` with ``data["peaks"][title]`` the
+    (row, col) peak of each image.
     """
     from lightnets.cam import overlay, peaks as find_peaks
 

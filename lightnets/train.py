@@ -206,7 +206,9 @@ def fit(
     With ``checkpoint`` a path, the state after each epoch is written there; if the file exists
     and ``resume`` is true, training continues after the epochs it records (the returned history
     includes them). ``model_config`` (every keyword argument given to ``create_model``,
-    ``num_classes`` included) is stored so that :func:`load_model` can rebuild the model. ``progress=False`` hides the tqdm bar (notebooks).
+    ``num_classes`` included) is stored so that :func:`load_model` can rebuild the model.
+    ``progress=False`` hides the tqdm bar (notebooks). The model is left in eval mode on ``device``.
+    Each history row also counts ``train_samples`` (over all processes).
     """
     check_int("epochs", epochs, low=1)
     check_int("batch_size", batch_size, low=1)

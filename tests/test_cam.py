@@ -52,7 +52,9 @@ def test_cam_of_an_all_negative_map_stays_zero():
     assert torch.equal(cam(model, torch.randn(2, 3, 16, 16)), torch.zeros(2, 16, 16))
 
 
-@pytest.mark.parametrize("name, config", [("mobilenet_v1", {"width_mult": 0.25}), ("mobilenet_v2", {"width_mult": 0.35})])
+@pytest.mark.parametrize(
+    "name, config", [("mobilenet_v1", {"width_mult": 0.25}), ("mobilenet_v2", {"width_mult": 0.35})]
+)
 def test_grad_cam_equals_cam_for_a_pooling_plus_linear_head(name, config):
     """Selvaraju et al. 2017 §3.1: with global pooling and one linear layer, α_k^c = w_k^c / Z."""
     model = lightnets.create_model(name, num_classes=4, **config)
@@ -73,7 +75,8 @@ def test_cam_refuses_a_two_layer_head_and_points_to_grad_cam():
     """MobileNetV3's head is Linear → Hardswish → Dropout → Linear: no per-channel class weights."""
     head = nn.Sequential(nn.Linear(6, 16), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(16, 3))
     model, x = Tiny(head=head), torch.randn(2, 3, 16, 16)
-    with pytest.raises(ValueError, match="exactly one linear layer.*Linear → Hardswish → Dropout → Linear.*grad_cam"):
+    expected = "exactly one linear layer.*Linear → Hardswish → Dropout → Linear.*grad_cam"
+    with pytest.raises(ValueError, match=expected):
         cam(model, x)
     assert grad_cam(model, x).shape == (2, 16, 16)
 
