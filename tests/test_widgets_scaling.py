@@ -1,0 +1,52 @@
+import statistics
+import time
+
+import pytest
+
+from lightnets import scaling, widgets
+
+
+def test_widgets_compound_state_at_the_papers_sliders_matches_scaling():
+    state = widgets.compound_state(1.2, 1.1, 1.15, 1.0)
+    assert round(state.constraint, 3) == 1.920
+    assert (state.depth_mult, state.width_mult, state.resolution) == pytest.approx((1.2, 1.1, 258))
+    expected = scaling.compound_cost(1.0)
+    assert (state.macs, state.params) == (expected.macs, expected.params)
+    assert state.predicted_macs == pytest.approx(expected.predicted_macs)
+    assert [name for name, _, _ in state.variants] == [f"B{i}" for i in range(8)]
+
+
+def test_widgets_compound_state_places_b7_near_phi_7_on_the_papers_curve():
+    # B7 costs 37.7 G MACs = 97.8 × B0; log(97.8) / log(1.92) = 7.02
+    phis = {name: phi for name, _, phi in widgets.compound_state(1.2, 1.1, 1.15, 1.0).variants}
+    assert phis["B0"] == 0
+    assert 6.5 < phis["B7"] < 7.5
+
+
+def test_widgets_render_compound_shows_constraint_macs_params_resolution():
+    text = widgets.render_compound(1.2, 1.1, 1.15, 1.0)
+    assert "1.920" in text and "258 px" in text and "<svg" in text
+    assert f"{scaling.compound_cost(1.0).macs / 1e6:,.0f} M" in text
+
+
+def test_widgets_render_compound_reports_multipliers_outside_the_plan():
+    text = widgets.render_compound(1.5, 1.5, 1.5, 8.0)  # depth 1.5^8 = 25.6 > 8
+    assert "outside the plan" in text
+
+
+def test_widgets_render_compound_with_all_coefficients_1_predicts_no_growth():
+    state = widgets.compound_state(1.0, 1.0, 1.0, 5.0)
+    assert state.constraint == 1.0 and state.macs == state.predicted_macs
+    assert all(phi is None for _, _, phi in state.variants)
+
+
+@pytest.mark.parametrize("values", [(1.2, 1.1, 1.15, 1.0), (1.5, 1.5, 1.5, 8.0), (1.3, 1.3, 1.3, 7.9),
+                                    (1.0, 1.0, 1.0, 0.0)])
+def test_widgets_render_compound_updates_in_under_50_ms(values):
+    widgets.render_compound(*values)  # warm the cached B0–B7 costs
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        widgets.render_compound(*values)
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 0.050
