@@ -135,3 +135,55 @@ def official_phi(variant: str, alpha: float = ALPHA, beta: float = BETA, gamma: 
         "width": math.log(config.width_mult) / math.log(beta),
         "resolution": math.log(config.resolution / BASE_RESOLUTION) / math.log(gamma),
     }
+
+
+# The three ways of scaling one dimension alone (Fig. 3), and all three at once, as coefficients.
+KIND_COEFFICIENTS = {
+    "depth": lambda alpha, beta, gamma: (alpha, 1.0, 1.0),
+    "width": lambda alpha, beta, gamma: (1.0, beta, 1.0),
+    "resolution": lambda alpha, beta, gamma: (1.0, 1.0, gamma),
+    "compound": lambda alpha, beta, gamma: (alpha, beta, gamma),
+}
+
+
+def kind_costs(phis, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> dict:
+    """kind → [:class:`CompoundCost` per φ] for B0 scaled by depth only (α^φ), width only (β^φ),
+    resolution only (γ^φ) and all three (compound). The compound FLOPs are the product of the three
+    factors (α^φ · β^{2φ} · γ^{2φ}): in log scale the compound line is the sum of the other three."""
+    return {kind: [compound_cost(phi, *coefficients(alpha, beta, gamma)) for phi in phis]
+            for kind, coefficients in KIND_COEFFICIENTS.items()}
+
+
+class VariantRow(NamedTuple):
+    """An official EfficientNet next to what eq. 3 gives at the φ that fits it best."""
+
+    variant: str
+    phi: float  # mean of the φ its depth, width and resolution each imply
+    depth_official: float
+    depth_rule: float
+    width_official: float
+    width_rule: float
+    resolution_official: int
+    resolution_rule: int
+    blocks_official: int  # MBConv blocks after round_repeats
+    blocks_rule: int
+    macs_official: int
+    macs_rule: int
+
+
+def official_vs_rule(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> list:
+    """B0–B7's released (depth, width, resolution) against (α^φ, β^φ, 224·γ^φ) at each variant's
+    fitted φ, with the whole-number networks each gives (blocks, MACs)."""
+    from lightnets.models.efficientnet import VARIANTS, efficientnet_plan
+
+    rows = []
+    for variant, config in VARIANTS.items():
+        phi = sum(official_phi(variant, alpha, beta, gamma).values()) / 3 if variant != "b0" else 0.0
+        rule = compound_cost(phi, alpha, beta, gamma)
+        official = network_cost(config.width_mult, config.depth_mult, config.resolution)
+        rows.append(VariantRow(
+            variant, phi, config.depth_mult, rule.depth_mult, config.width_mult, rule.width_mult,
+            config.resolution, rule.resolution,
+            len(efficientnet_plan(config.width_mult, config.depth_mult).blocks),
+            len(efficientnet_plan(rule.width_mult, rule.depth_mult).blocks), official.macs, rule.macs))
+    return rows

@@ -16,7 +16,7 @@ COMPOUND_SLIDERS = {  # name: (low, high, step, default); defaults are the paper
     "gamma": (1.0, 1.5, 0.01, 1.15),
     "phi": (0.0, 8.0, 0.1, 1.0),
 }
-CURVE_PHIS = tuple(x / 2 for x in range(17))  # 0, 0.5, ..., 8
+CURVE_PHIS = tuple(float(x) for x in range(9))  # 0, 1, ..., 8: enough for a smooth log plot, cheap
 
 
 class CompoundState(NamedTuple):
@@ -48,6 +48,13 @@ def _official_macs() -> tuple:
     return rows[0][1], rows
 
 
+@functools.lru_cache(maxsize=4096)
+def _network_cost(width_mult: float, depth_mult: float, resolution: int):
+    from lightnets import scaling
+
+    return scaling.network_cost(width_mult, depth_mult, resolution)
+
+
 def compound_state(alpha: float, beta: float, gamma: float, phi: float) -> CompoundState:
     """Everything the explorer displays, computed from the plan (no model is built).
 
@@ -59,7 +66,7 @@ def compound_state(alpha: float, beta: float, gamma: float, phi: float) -> Compo
         depth, width, resolution = scaling.multipliers(p, alpha, beta, gamma)
         if depth > 8 or width > 8:
             return None
-        return scaling.network_cost(width, depth, scaling.scaled_resolution(resolution))
+        return _network_cost(width, depth, scaling.scaled_resolution(resolution))
 
     here = actual(phi)
     depth, width, resolution = scaling.multipliers(phi, alpha, beta, gamma)
@@ -137,3 +144,25 @@ def render_compound(alpha: float, beta: float, gamma: float, phi: float) -> str:
     table = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>" for k, v in rows)
     return (f'<div style="display:flex;gap:16px;align-items:flex-start"><table>{table}</table>'
             f"{_svg_curve(state)}</div>")
+
+
+def compound_widget(alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, phi: float = 1.0):
+    """Four sliders (α, β, γ, φ) and an HTML view that :func:`render_compound` refills on every move."""
+    import ipywidgets as widgets
+
+    values = {"alpha": alpha, "beta": beta, "gamma": gamma, "phi": phi}
+    labels = {"alpha": "α (depth)", "beta": "β (width)", "gamma": "γ (resolution)", "phi": "φ"}
+    sliders = {
+        name: widgets.FloatSlider(value=values[name], min=low, max=high, step=step, description=labels[name],
+                                  continuous_update=True, readout_format=".2f" if name != "phi" else ".1f",
+                                  style={"description_width": "110px"}, layout={"width": "420px"})
+        for name, (low, high, step, _) in COMPOUND_SLIDERS.items()
+    }
+    view = widgets.HTML(value=render_compound(**values))
+
+    def update(_change=None) -> None:
+        view.value = render_compound(**{name: slider.value for name, slider in sliders.items()})
+
+    for slider in sliders.values():
+        slider.observe(update, names="value")
+    return widgets.VBox([*sliders.values(), view])

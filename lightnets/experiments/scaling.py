@@ -202,7 +202,8 @@ def versions() -> dict:
 
 def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optional[dict] = None,
                    phis: Sequence[float] = PHIS, grid: Sequence[tuple] = GRID, search_phi: float = SEARCH_PHI,
-                   base: Optional[dict] = None, progress: bool = True, command: Optional[str] = None) -> dict:
+                   base: Optional[dict] = None, progress: bool = True, command: Optional[str] = None,
+                   threads: Optional[int] = None) -> dict:
     """Run the grid search and the four scaling curves; write and return the results.
 
     Order: the base and the single-dimension runs, the grid of (α, β, γ) at ``search_phi``, then
@@ -224,7 +225,9 @@ def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optiona
         "grid": [list(c) for c in grid], "best": None, "runs": [],
     }
     path = directory / RESULTS_FILE
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+    if threads is not None:
+        # On a shared CPU, one thread per process avoids the spinning of oversubscribed OpenMP pools.
+        torch.set_num_threads(threads)
 
     def record(run: Run) -> dict:
         row = train_run(run, directory, datasets, training, seed, progress)
@@ -314,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-size", type=int, default=TRAINING["train_size"])
     parser.add_argument("--val-size", type=int, default=TRAINING["val_size"])
     parser.add_argument("--phis", type=float, nargs="+", default=list(PHIS))
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
 
@@ -325,7 +329,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     training = {"epochs": args.epochs, "train_size": args.train_size, "val_size": args.val_size}
     command = " ".join(["python -m lightnets.experiments.scaling", *argv])
     results = run_experiment(args.directory, args.seed, training, phis, progress=not args.no_progress,
-                             command=command)
+                             command=command, threads=args.threads)
     for row in results["runs"]:
         print(f"{row['name']:>16}  {row['macs'] / 1e6:6.2f} M MACs  {row['params'] / 1e3:6.1f} k params  "
               f"{row['resolution']:3d} px  val acc {row['val_accuracy']:.3f}")
