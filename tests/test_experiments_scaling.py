@@ -55,6 +55,7 @@ def test_experiment_checkpoints_hold_no_optimizer_and_load_weights_only(tiny_res
     directory, _ = tiny_results
     state = torch.load(directory / "checkpoints" / "base.pt", weights_only=True)
     assert "optimizer" not in state and state["model_name"] == "efficientnet"
+    assert all(t.dtype in (torch.float16, torch.int64) for t in state["model"].values())
 
 
 def test_experiment_resumes_without_retraining_finished_runs(tiny_results):

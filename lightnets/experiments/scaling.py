@@ -145,6 +145,22 @@ class Datasets:
         return self.cache[resolution]
 
 
+def compact(state: dict) -> dict:
+    """A finished run's checkpoint as committed: no optimizer state, float tensors in float16
+    (half the size; ``load_model`` copies them back into the float32 model)."""
+    state = {key: value for key, value in state.items() if key != "optimizer"}
+    state["model"] = {name: tensor.half() if tensor.is_floating_point() else tensor
+                      for name, tensor in state["model"].items()}
+    return state
+
+
+def compact_needed(path: Path) -> bool:
+    from lightnets.train import load_checkpoint
+
+    state = load_checkpoint(path)
+    return "optimizer" in state or any(t.dtype == torch.float32 for t in state["model"].values())
+
+
 def model_config(run: Run, num_classes: int) -> dict:
     return {"num_classes": num_classes, "width_mult": run.width_mult, "depth_mult": run.depth_mult,
             "resolution": run.resolution, **MODEL_OPTIONS}
@@ -155,8 +171,8 @@ def train_run(run: Run, directory: Path, datasets: Datasets, training: dict, see
     """Train (or resume, or just re-read) one run; return its results row.
 
     While training, ``checkpoints/NAME.partial.pt`` holds the full state (optimizer included) so
-    that ``fit`` can resume; when done, ``checkpoints/NAME.pt`` keeps the model alone (small enough
-    to commit) and the partial file is removed.
+    that ``fit`` can resume; when done, ``checkpoints/NAME.pt`` keeps the model alone in half
+    precision (:func:`compact`, small enough to commit) and the partial file is removed.
     """
     from lightnets import create_model, scaling, seed_everything
     from lightnets.train import evaluate, fit, load_checkpoint, load_model, save_checkpoint
@@ -165,19 +181,18 @@ def train_run(run: Run, directory: Path, datasets: Datasets, training: dict, see
     config = model_config(run, len(train_set.class_names))
     final = directory / "checkpoints" / f"{run.name}.pt"
     partial = final.with_suffix(".partial.pt")
-    if final.exists():
-        model, state = load_model(final), load_checkpoint(final)
-        history = state["history"]
-    else:
+    if not final.exists():
         seed_everything(seed)  # every run starts from the same random state
         model = create_model("efficientnet", **config)
-        history = fit(model, train_set, None, epochs=training["epochs"], batch_size=training["batch_size"],
-                      lr=training["lr"], seed=seed, device="cpu", checkpoint=partial, progress=progress,
-                      model_config=config)
-        state = load_checkpoint(partial)
-        state.pop("optimizer")
-        save_checkpoint(final, state)
+        fit(model, train_set, None, epochs=training["epochs"], batch_size=training["batch_size"],
+            lr=training["lr"], seed=seed, device="cpu", checkpoint=partial, progress=progress,
+            model_config=config)
+        save_checkpoint(final, compact(load_checkpoint(partial)))
         partial.unlink()
+    elif compact_needed(final):
+        save_checkpoint(final, compact(load_checkpoint(final)))
+    # Scored as stored: the half-precision weights the notebooks load are the ones measured.
+    model, history = load_model(final), load_checkpoint(final)["history"]
     scores = evaluate(model, val_set, device="cpu")
     cost = scaling.network_cost(run.width_mult, run.depth_mult, run.resolution, config["num_classes"])
     return {
