@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 
 def params_vs_macs(rows: Iterable, label_points: bool = True):
@@ -117,6 +118,10 @@ def accuracy_vs_macs(curves: dict, grid: list = ()):
         ax.scatter([r["macs"] / 1e6 for r in grid], [r["val_accuracy"] for r in grid], marker="x",
                    color="grey", label="grid search (STEP 1)", zorder=3)
     ax.set_xscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("multiply-accumulates (M, log scale)")
     ax.set_ylabel("validation accuracy")
     ax.set_title("Scaling a tiny EfficientNet on Stripes (EfficientNet Fig. 3 in miniature)")
@@ -131,7 +136,7 @@ def images_by_resolution(datasets: dict, count: int = 6):
     :class:`lightnets.data.Stripes`), one row per resolution, shown at the same size so that the
     detail a lower resolution loses is visible; titles are the class names."""
     data = {resolution: [d.class_names[int(label)] for label in d.labels[:count]] for resolution, d in datasets.items()}
-    fig, axes = plt.subplots(len(datasets), count, figsize=(1.3 * count, 1.4 * len(datasets)), squeeze=False)
+    fig, axes = plt.subplots(len(datasets), count, figsize=(1.1 * count, 1.2 * len(datasets)), squeeze=False, dpi=72)
     for row, (resolution, dataset) in zip(axes, datasets.items()):
         for i, ax in enumerate(row):
             ax.imshow(dataset.images[i].permute(1, 2, 0).numpy(), interpolation="nearest")

@@ -95,3 +95,29 @@ def test_experiment_load_scaled_models_names_a_missing_phi(tiny_results):
     directory, _ = tiny_results
     with pytest.raises(ValueError, match="phi"):
         experiment.load_scaled_models(directory, phi=3)
+
+
+def test_experiment_committed_results_hold_all_runs_and_load_scaled_models_at_phi_2():
+    results = experiment.load_results()
+    names = {row["name"] for row in results["runs"]}
+    assert {"base", "compound_phi1", "compound_phi2"} <= names
+    assert {f"{kind}_phi{phi}" for kind in ("depth", "width", "resolution") for phi in (1, 2)} <= names
+    models = experiment.load_scaled_models()
+    assert set(models) == {"depth", "width", "resolution", "compound"}
+    for kind, (model, row) in models.items():
+        assert row["phi"] == 2 and model.resolution == row["resolution"]
+        assert sum(p.numel() for p in model.parameters()) == row["params"]
+        side = row["resolution"]
+        assert model(torch.zeros(1, 3, side, side)).shape == (1, 4)
+
+
+def test_plots_accuracy_vs_macs_draws_each_curve_from_the_results():
+    import matplotlib.pyplot as plt
+
+    from lightnets import plots
+
+    results = experiment.load_results()
+    fig, data = plots.accuracy_vs_macs(experiment.curves(results))
+    plt.close(fig)
+    for kind, series in data.items():
+        assert series["name"][0] == "base" and series["macs"] == sorted(series["macs"])

@@ -61,3 +61,19 @@ def test_widgets_compound_widget_moves_refill_the_view():
     sliders[3].value = 3.0  # φ
     assert view.value == widgets.render_compound(1.2, 1.1, 1.15, 3.0)
     assert f"{scaling.compound_cost(3.0).resolution} px" in view.value
+
+
+def test_plots_compound_curve_and_macs_by_kind_return_what_they_drew():
+    import matplotlib.pyplot as plt
+
+    from lightnets import plots
+
+    fig, data = plots.compound_curve(widgets.compound_state(1.2, 1.1, 1.15, 1.0))
+    plt.close(fig)
+    assert data["actual_macs"][0] == data["predicted_macs"][0] == 385_814_752  # B0
+    assert 6.5 < data["variants"]["B7"][0] < 7.5
+    fig, data = plots.macs_by_scaling_kind(scaling.kind_costs([0, 1, 2]))
+    plt.close(fig)
+    # eq. 3 in log scale: compound's predicted growth is the product of the three single ones
+    growth = {kind: series["predicted_macs"][2] / series["predicted_macs"][0] for kind, series in data.items()}
+    assert growth["compound"] == pytest.approx(growth["depth"] * growth["width"] * growth["resolution"])
