@@ -132,7 +132,8 @@ def render_compound(alpha: float, beta: float, gamma: float, phi: float) -> str:
     state = compound_state(alpha, beta, gamma, phi)
     off = abs(state.constraint - 2) / 2
     rows = [
-        ("α·β²·γ² (want ≈ 2)", f"{state.constraint:.3f}" + (" ✓" if off <= 0.05 else f" ({off:.0%} from 2)")),
+        ("α·β²·γ² (want ≈ 2)",
+         f"{state.constraint:.3f}" + (" ✓" if off <= 0.05 else f" ({off:.0%} from 2)")),
         ("depth d = α^φ", f"{state.depth_mult:.3f}"),
         ("width w = β^φ", f"{state.width_mult:.3f}"),
         ("resolution 224·γ^φ", f"{state.resolution} px"),

@@ -22,7 +22,8 @@ def test_experiment_single_dimension_runs_scale_one_dimension_each():
     runs = {run.name: run for run in experiment.single_dimension_runs((1, 2))}
     base = runs["base"]
     assert (base.width_mult, base.depth_mult, base.resolution) == (0.25, 0.25, 32)
-    assert (runs["depth_phi2"].depth_mult, runs["depth_phi2"].width_mult, runs["depth_phi2"].resolution) == (1.0, 0.25, 32)
+    depth = runs["depth_phi2"]
+    assert (depth.depth_mult, depth.width_mult, depth.resolution) == (1.0, 0.25, 32)
     assert runs["width_phi2"].width_mult == pytest.approx(0.5) and runs["width_phi2"].resolution == 32
     assert runs["resolution_phi1"].resolution == 45 and runs["resolution_phi2"].resolution == 64
 

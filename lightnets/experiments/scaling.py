@@ -325,7 +325,8 @@ def run_live(directory, phi: float = 1, training: Optional[dict] = None, coeffic
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lightnets.experiments.scaling", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m lightnets.experiments.scaling",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--directory", default=str(DEFAULT_DIRECTORY), help="results and checkpoints go here")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=TRAINING["epochs"])
