@@ -23,6 +23,16 @@ runs, from modules and functional code alike (``x + y``, ``torch.cat``, ``F.relu
 hooks name the module each operation ran in. The closed-form formulas below
 (:func:`standard_conv_macs` ...) give the same numbers without running anything, and
 :func:`cost_plan` costs a network described as a list of layers without building it.
+
+Other counters print other numbers for the same network. :func:`tool_counts` rebuilds what
+thop, ptflops, fvcore, torchinfo and ``torch.utils.flop_counter`` report from our "all" rows,
+under each tool's rules (``ToolCount.rules``), so every gap from the papers has a cause and a
+size: BatchNorm counted (2 or 4 per element), ReLU counted twice (ptflops), SE's multiply and
+residual adds skipped (operators no module hook sees), biases added, or 2 FLOPs per MAC.
+
+``input_size`` is (batch, channels, height, width); a model with another input rank says so with
+an ``input_rank`` attribute, and one with a ``min_resolution`` attribute rejects smaller inputs.
+:func:`latency` measures time, which MACs do not predict.
 """
 from __future__ import annotations
 
@@ -413,7 +423,8 @@ def profile(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224),
     try:
         model.eval()
         with torch.no_grad(), counter:
-            functional_call(model, on_meta, (torch.empty(input_size, device="meta"),))
+            dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+            functional_call(model, on_meta, (torch.empty(input_size, device="meta", dtype=dtype),))
     except (RuntimeError, ValueError) as err:
         raise ValueError(f"input_size {input_size} does not fit {type(model).__name__}: {err}") from err
     finally:
@@ -474,6 +485,10 @@ _CONV_MODULES = ("Conv1d", "Conv2d", "Conv3d")
 _BN_MODULES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
 _ADAPTIVE_POOLS = ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
 _PTFLOPS_ACTIVATION_MODULES = ("ReLU", "PReLU", "ELU", "LeakyReLU", "ReLU6", "GELU")
+_NN_ACTIVATIONS = ("ReLU", "ReLU6", "PReLU", "ELU", "LeakyReLU", "GELU", "SiLU", "Hardswish", "Hardsigmoid",
+                   "Sigmoid", "Tanh", "Mish", "Softplus", "Softmax", "Hardtanh")
+# What ptflops patches in torch.nn.functional, as the ATen activation each one runs.
+_PTFLOPS_PATCHED_ACTIVATIONS = ("relu", "elu", "gelu", "silu", "prelu", "hardtanh")
 # nn modules whose forward calls a torch.nn.functional function that ptflops patches and counts again.
 _PTFLOPS_PATCHED_BY_MODULE = {"ReLU": "relu", "PReLU": "prelu", "ELU": "elu", "GELU": "gelu", "SiLU": "silu",
                               "AvgPool2d": "pool", "MaxPool2d": "pool", "AdaptiveAvgPool2d": "pool",
@@ -546,9 +561,10 @@ def _tool_part(tool: str, row: LayerCost, batch: int) -> int:
             return in_numel * (2 if row.params else 1) if module in _BN_MODULES else 0
         if op == "activation":
             hooked = _numel(row.output_shape) if module in _PTFLOPS_ACTIVATION_MODULES else 0
-            patched = module in _PTFLOPS_PATCHED_BY_MODULE or (
-                not module.startswith(("ReLU6", "Hardswish", "Hardsigmoid", "Sigmoid", "Tanh", "LeakyReLU"))
-                and detail in ("relu", "elu", "gelu", "silu", "prelu"))
+            if module in _NN_ACTIVATIONS:  # counted again when its forward calls a patched F.*
+                patched = module in _PTFLOPS_PATCHED_BY_MODULE
+            else:  # the model's own code: assume F.relu / F.relu6 / F.silu ..., as models write it
+                patched = detail in _PTFLOPS_PATCHED_ACTIVATIONS
             return hooked + (in_numel if patched else 0)
         if op == "pooling":
             hooked = in_numel if module in _PTFLOPS_POOL_MODULES else 0

@@ -6,6 +6,7 @@ from typing import Iterable
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
+import numpy as np
 
 
 def params_vs_macs(rows: Iterable, label_points: bool = True):
@@ -20,7 +21,7 @@ def params_vs_macs(rows: Iterable, label_points: bool = True):
         "macs_millions": [r.macs / 1e6 for r in rows],
         "params_millions": [r.params / 1e6 for r in rows],
     }
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 5.5))
     families = sorted({r.family for r in rows})
     colours = {f: plt.cm.tab10(i % 10) for i, f in enumerate(families)}
     for r in rows:
@@ -31,15 +32,223 @@ def params_vs_macs(rows: Iterable, label_points: bool = True):
             ax.scatter(px, py, facecolors="none", edgecolors=colour, s=80, zorder=2)
             ax.plot([x, px], [y, py], color=colour, lw=0.8)
         if label_points:
-            ax.annotate(r.name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+            ax.annotate(r.name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    ax.legend(unique.values(), unique.keys(), fontsize=8, title="family (hollow: paper)")
+    ax.legend(unique.values(), unique.keys(), fontsize=8, title="family (hollow: paper)",
+              loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("multiply-accumulates (millions, log scale)")
     ax.set_ylabel("parameters (millions, log scale)")
     ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    return fig, data
+
+
+# --- MobileNetV2: manifold collapse (Fig. 1) and the bottleneck ablation (Fig. 6) ---------------
+
+
+def spiral_roundtrip_panels(dims=(2, 3, 5, 15, 30), seed: int = 0, points=None, figsize=(10, 2.4)):
+    """Fig. 1 of MobileNetV2: the input spiral, then T⁺ ReLU(T x) for each n in ``dims``.
+
+    ``data`` holds the recovered points per n and their :func:`lightnets.manifold.shape_error`.
+    """
+    from lightnets import manifold
+
+    points = manifold.spiral() if points is None else points
+    data = {"input": points, "recovered": {}, "shape_error": {}}
+    fig, axes = plt.subplots(1, len(dims) + 1, figsize=figsize)
+    colours = plt.cm.viridis(np.linspace(0, 1, len(points)))
+    axes[0].scatter(points[:, 0], points[:, 1], c=colours, s=3)
+    axes[0].set_title("Input")
+    for ax, n in zip(axes[1:], dims):
+        recovered = manifold.relu_roundtrip(points, manifold.random_embedding(n, seed))
+        data["recovered"][n] = recovered
+        data["shape_error"][n] = manifold.shape_error(points, recovered)
+        ax.scatter(recovered[:, 0], recovered[:, 1], c=colours, s=3)
+        ax.set_title(f"n = {n}")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal", adjustable="datalim")
+    fig.tight_layout()
+    return fig, data
+
+
+def collapse_vs_dimension(curve: dict, figsize=(7, 4)):
+    """Collapse measures against the embedding dimension n, ReLU against the linear control.
+
+    ``curve`` is :func:`lightnets.manifold.collapse_curve`'s output, which is also the data returned.
+    """
+    fig, ax = plt.subplots(figsize=figsize)
+    n = curve["n"]
+    mean, std = np.array(curve["shape_error_relu"]), np.array(curve["shape_error_relu_std"])
+    ax.plot(n, mean, "o-", label="shape error, ReLU (band: ± one std over seeds)")
+    ax.fill_between(n, mean - std, mean + std, alpha=0.2)
+    ax.plot(n, curve["lost_fraction_relu"], "s-", label="share of points lost, ReLU")
+    ax.plot(n, curve["shape_error_linear"], "k--", label="shape error, linear control")
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(n)
+    ax.set_xticklabels([str(d) for d in n])
+    ax.set_xlabel("embedding dimension n")
+    ax.set_ylabel("collapse (0 = spiral intact)")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig, curve
+
+
+def accuracy_curves(result: dict, figsize=(7, 4)):
+    """Test accuracy against training step, mean over seeds with a band of ± one std per variant.
+
+    ``result`` is the JSON of :mod:`lightnets.experiments.bottleneck_ablation`; ``data`` maps each
+    variant to its mean and std per evaluation step.
+    """
+    fig, ax = plt.subplots(figsize=figsize)
+    data = {}
+    steps = result["steps"]
+    for name, curves in result["test_accuracy"].items():
+        curves = np.array(curves)
+        mean, std = curves.mean(axis=0), curves.std(axis=0)
+        data[name] = {"mean": mean.tolist(), "std": std.tolist()}
+        ax.plot(steps, mean, label=name)
+        ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("test accuracy")
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig, data
+
+
+# --- MobileNetV1: width and resolution multipliers (§4.2-4.3, Tables 6-7) ----------------------
+
+
+def cost_vs_multipliers(alphas, resolutions, cost, current=None, figsize=(7, 4)):
+    """Mult-Adds (millions) against the width multiplier α and against the resolution multiplier ρ.
+
+    ``cost(alpha, resolution)`` returns ``(macs, params)``; ρ is ``resolution / 224``. Dashed lines
+    show the α² and ρ² laws through the full model. ``current`` = (alpha, resolution) is marked.
+    ``data`` holds every computed cost.
+    """
+    base_macs = cost(1.0, 224)[0] / 1e6
+    data = {"alpha": list(alphas), "macs_vs_alpha": [cost(a, 224)[0] / 1e6 for a in alphas],
+            "rho": [r / 224 for r in resolutions], "macs_vs_rho": [cost(1.0, r)[0] / 1e6 for r in resolutions]}
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize, sharey=True)
+    grid = np.linspace(0.2, 1.0, 50)
+    left.plot(data["alpha"], data["macs_vs_alpha"], "o-", label="our model (ρ = 1)")
+    left.plot(grid, base_macs * grid ** 2, "k--", lw=0.8, label="α² law")
+    right.plot(data["rho"], data["macs_vs_rho"], "o-", label="our model (α = 1)")
+    right.plot(grid, base_macs * grid ** 2, "k--", lw=0.8, label="ρ² law")
+    if current is not None:
+        alpha, resolution = current
+        macs = cost(alpha, resolution)[0] / 1e6
+        left.plot([alpha], [macs], "r*", ms=12, label=f"α={alpha}, ρ={resolution / 224:.3f}")
+        right.plot([resolution / 224], [macs], "r*", ms=12)
+        data["current_macs"] = macs
+    left.set_xlabel("width multiplier α")
+    right.set_xlabel("resolution multiplier ρ")
+    left.set_ylabel("Mult-Adds (millions)")
+    for ax in (left, right):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data
+
+
+# --- MobileNetV3: swish and its hard version (§5.2) ---------------------------------------------
+
+
+def activation_curves(functions: dict, x=None, figsize=(8, 3.4)):
+    """Each function of ``functions`` (name → torch callable) and its derivative, side by side.
+
+    Derivatives come from autograd. ``data`` holds x and, per name, the values and derivatives.
+    """
+    import torch
+
+    x = torch.linspace(-6, 6, 1201, dtype=torch.float64) if x is None else x
+    data = {"x": x.numpy(), "value": {}, "derivative": {}}
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize)
+    for name, function in functions.items():
+        xs = x.clone().requires_grad_(True)
+        y = function(xs)
+        (grad,) = torch.autograd.grad(y.sum(), xs)
+        data["value"][name], data["derivative"][name] = y.detach().numpy(), grad.numpy()
+        style = "--" if name.startswith("h") else "-"
+        left.plot(data["x"], data["value"][name], style, label=name)
+        right.plot(data["x"], data["derivative"][name], style, label=name)
+    left.set_title("value")
+    right.set_title("derivative")
+    for ax in (left, right):
+        ax.grid(True, alpha=0.3)
+        ax.set_xlabel("x")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data
+
+
+def cost_shares(cost, paper_percent: dict = None, title: str = ""):
+    """Horizontal bars: each layer type's share of a profile's MACs (%), with the paper's share
+    beside it where ``paper_percent`` ({type: %}) gives one (MobileNetV1 Table 2)."""
+    shares = {kind: 100 * macs / cost.macs for kind, macs in sorted(cost.by_type.items(), key=lambda kv: kv[1])}
+    paper_percent = paper_percent or {}
+    data = {"type": list(shares), "ours_percent": [round(v, 2) for v in shares.values()],
+            "paper_percent": [paper_percent.get(k) for k in shares]}
+    fig, ax = plt.subplots(figsize=(7, 3))
+    y = range(len(shares))
+    ax.barh([i + 0.2 for i in y], data["ours_percent"], height=0.4, label="ours (measured)")
+    ax.barh([i - 0.2 for i in y], [p if p is not None else 0 for p in data["paper_percent"]], height=0.4,
+            label="paper", color="lightgray", edgecolor="gray")
+    for i, (ours, paper) in enumerate(zip(data["ours_percent"], data["paper_percent"])):
+        ax.annotate(f"{ours:.2f}%" + (f" (paper {paper:.2f}%)" if paper is not None else ""), (ours, i + 0.2),
+                    xytext=(4, -3), textcoords="offset points", fontsize=8)
+    ax.set_yticks(list(y), data["type"])
+    ax.set_xscale("log")
+    ax.set_xlabel("share of multiply-accumulates (%, log scale)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig, data
+
+
+def tool_counts_chart(counts: dict, title: str = ""):
+    """Stacked bars: what each tool counts (``lightnets.cost.tool_counts``), split by kind of
+    operation, in millions; the paper convention is the first bar."""
+    tools = list(counts)
+    kinds = sorted({k for c in counts.values() for k in c.parts}, key=lambda k: (k not in ("conv", "linear"), k))
+    data = {"tool": tools, "total_millions": [round(counts[t].count / 1e6, 2) for t in tools],
+            "parts_millions": {k: [round(counts[t].factor * counts[t].parts.get(k, 0) / 1e6, 3) for t in tools]
+                               for k in kinds}}
+    fig, ax = plt.subplots(figsize=(7, 4))
+    bottom = [0.0] * len(tools)
+    for i, kind in enumerate(kinds):
+        values = data["parts_millions"][kind]
+        ax.bar(tools, values, bottom=bottom, label=kind, color=plt.cm.tab10(i % 10))
+        bottom = [b + v for b, v in zip(bottom, values)]
+    for x, total in enumerate(data["total_millions"]):
+        ax.annotate(f"{total:,.1f}", (x, total), ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("counted operations (millions)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig, data
+
+
+def macs_vs_time(labels, macs, times_ms, title: str = ""):
+    """Paired bars: each item's share of the MACs and its share of the measured time (%)."""
+    labels, macs, times_ms = list(labels), list(macs), list(times_ms)
+    data = {"label": labels, "macs_percent": [100 * m / sum(macs) for m in macs],
+            "time_percent": [100 * t / sum(times_ms) for t in times_ms]}
+    fig, ax = plt.subplots(figsize=(7, 3))
+    x = range(len(labels))
+    ax.bar([i - 0.2 for i in x], data["macs_percent"], width=0.4, label="share of MACs")
+    ax.bar([i + 0.2 for i in x], data["time_percent"], width=0.4, label="share of time")
+    ax.set_xticks(list(x), labels)
+    ax.set_ylabel("%")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig, data
 

@@ -18,8 +18,8 @@ from torch import nn
 class Reported:
     """A model's cost as its paper (or reference implementation) reports it, with the source."""
 
-    params_millions: float
-    mult_adds_millions: float
+    params_millions: Optional[float]  # None where the source gives no figure
+    mult_adds_millions: Optional[float]
     source: str  # e.g. "Howard et al. 2017, Table 8"
 
 
@@ -70,13 +70,17 @@ def model_spec(name: str) -> ModelSpec:
     return _REGISTRY[name]
 
 
-def create_model(name: str, num_classes: int = 1000, **config) -> nn.Module:
+def create_model(name: str, num_classes: Optional[int] = None, **config) -> nn.Module:
     """Build a registered model, e.g. ``create_model("mobilenet_v1", width_mult=0.5)``.
 
-    ``num_classes`` must be a positive integer; every other keyword must be one of the builder's
+    ``num_classes`` must be a positive integer; left out, it is the builder's own default (1000 for
+    the ImageNet models, 10 for the CIFAR ones). Every other keyword must be one of the builder's
     own (its signature is the documentation), and each builder checks its values' ranges.
     """
     spec = model_spec(name)
+    if num_classes is None:
+        default = inspect.signature(spec.builder).parameters.get("num_classes")
+        num_classes = 1000 if default is None or default.default is inspect.Parameter.empty else default.default
     check_int("num_classes", num_classes, low=1)
     accepted = [p for p in inspect.signature(spec.builder).parameters if p != "num_classes"]
     unknown = sorted(set(config) - set(accepted))

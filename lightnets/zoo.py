@@ -41,11 +41,23 @@ def format_zoo_table(rows: Iterable[ZooRow]) -> str:
     def millions(value: Optional[float]) -> str:
         return "—" if value is None else f"{value:,.1f}"
 
-    header = f"{'model':<22}{'px':>5}{'params M':>10}{'paper':>8}{'MACs M':>10}{'paper':>9}  source"
+    header = f"{'model':<22}{'px':>5}{'params M':>10}{'paper':>8}{'MACs M':>10}{'paper':>9}{'gap':>7}  source"
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
             f"{r.name:<22}{r.resolution:>5}{r.params / 1e6:>10.2f}{millions(r.reported_params_millions):>8}"
-            f"{r.macs / 1e6:>10.1f}{millions(r.reported_mult_adds_millions):>9}  {r.source}"
+            f"{r.macs / 1e6:>10.1f}{millions(r.reported_mult_adds_millions):>9}{_gap(r):>7}  {r.source}"
         )
     return "\n".join(lines)
+
+
+def macs_gap(row: ZooRow) -> Optional[float]:
+    """Relative difference of our MACs from the reported Mult-Adds (0.01 = 1% more), or None."""
+    if row.reported_mult_adds_millions is None:
+        return None
+    return row.macs / 1e6 / row.reported_mult_adds_millions - 1
+
+
+def _gap(row: ZooRow) -> str:
+    gap = macs_gap(row)
+    return "" if gap is None else f"{gap:+.1%}"

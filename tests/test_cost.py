@@ -345,3 +345,86 @@ def test_latency_rejects_bad_arguments(kwargs, argument):
     kwargs = {"input_size": (1, 3, 16, 16), **kwargs}
     with pytest.raises(ValueError, match=argument):
         lightnets.latency(nn.Conv2d(3, 4, 3), **kwargs)
+
+
+# --- plots -----------------------------------------------------------------------------------------
+
+
+def test_cost_shares_plot_returns_the_shares_it_draws():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    cost = lightnets.profile(lightnets.create_model("mobilenet_v1"))
+    fig, data = plots.cost_shares(cost, {"pointwise": 94.86})
+    assert dict(zip(data["type"], data["ours_percent"]))["pointwise"] == 94.86  # MobileNetV1 Table 2
+    assert dict(zip(data["type"], data["paper_percent"]))["depthwise"] is None
+
+
+def test_tool_counts_chart_totals_match_tool_counts():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    counts = costmod.tool_counts(_se_toy(), (1, 3, 32, 32), tools=("paper", "thop", "flop_counter"))
+    fig, data = plots.tool_counts_chart(counts)
+    for i, tool in enumerate(data["tool"]):
+        assert sum(v[i] for v in data["parts_millions"].values()) == pytest.approx(counts[tool].count / 1e6, abs=1e-2)
+
+
+def test_macs_vs_time_plot_returns_percentages():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    fig, data = plots.macs_vs_time(["a", "b"], [1, 3], [2.0, 2.0])
+    assert data["macs_percent"] == [25.0, 75.0] and data["time_percent"] == [50.0, 50.0]
+
+
+@pytest.mark.parametrize("tool", ["thop", "ptflops", "fvcore"])
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "efficientnet_b0", "densenet121", "shufflenet_v2_x1_0"])
+def test_tool_counts_rebuild_the_tools_on_torchvision_models(tool, name):
+    # Functional code the lightnets models do not have yet: DenseNet's F.relu and
+    # F.adaptive_avg_pool2d, ShuffleNet's x.mean, torchvision's SqueezeExcitation.
+    pytest.importorskip({"fvcore": "fvcore.nn"}.get(tool, tool), reason=f"{tool} is not installed (optional)")
+    torchvision = pytest.importorskip("torchvision")
+    model = getattr(torchvision.models, name)().eval()
+    size = (1, 3, 64, 64)
+    assert costmod.tool_counts(model, size, tools=(tool,))[tool].count == _run_tool(tool, model, size)
+
+
+# (variant, width_mult, depth_mult, resolution): the official EfficientNet coefficients.
+EFFICIENTNET_COEFFICIENTS = [("efficientnet_b0", 1.0, 1.0, 224), ("efficientnet_b3", 1.2, 1.4, 300),
+                             ("efficientnet_b7", 2.0, 3.1, 600)]
+
+
+@pytest.mark.parametrize("name, width_mult, depth_mult, resolution", EFFICIENTNET_COEFFICIENTS)
+def test_cost_plan_of_efficientnet_plan_equals_profile(name, width_mult, depth_mult, resolution):
+    efficientnet = pytest.importorskip("lightnets.models.efficientnet")
+    if not hasattr(efficientnet, "efficientnet_plan") or name not in lightnets.list_models():
+        pytest.skip("efficientnet_plan is not in this checkout yet")
+    stem, blocks, head = efficientnet.efficientnet_plan(width_mult, depth_mult)
+    planned = costmod.cost_plan(costmod.mbconv_network_plan(stem, blocks, head), resolution)
+    measured = lightnets.profile(lightnets.create_model(name), (1, 3, resolution, resolution))
+    assert (planned.macs, planned.params, planned.by_type) == (measured.macs, measured.params, measured.by_type)
+
+
+def test_profile_is_at_least_five_times_faster_than_a_counted_real_forward():
+    # The speed claim on a model every checkout has; benchmarks/cost_speed.py shows it
+    # on EfficientNet-B7 at 600 px.
+    import time
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = lightnets.create_model("mobilenet_v1").eval()
+    x = torch.randn(1, 3, 224, 224)
+    lightnets.profile(model, (1, 3, 64, 64))
+    with torch.no_grad():
+        model(torch.randn(1, 3, 64, 64))
+    start = time.perf_counter()
+    lightnets.profile(model, (1, 3, 224, 224))
+    profile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    with FlopCounterMode(display=False), torch.no_grad():
+        model(x)
+    assert time.perf_counter() - start > 5 * profile_s

@@ -26,8 +26,10 @@ TORCHVISION = {
 
 @functools.lru_cache(maxsize=None)
 def built(variant):
-    """Each variant is built once per test session (B7 takes about a second)."""
-    return lightnets.create_model(f"efficientnet_{variant}")
+    """Each variant built once per session, on the meta device: shapes and counts without the memory
+    (B0–B7 together hold 194 M parameters). Tests that run real numbers build their own model."""
+    with torch.device("meta"):
+        return lightnets.create_model(f"efficientnet_{variant}")
 
 
 def blocks(model):
@@ -189,5 +191,5 @@ def test_efficientnet_trains_and_evaluates_at_its_min_resolution_with_any_num_cl
 
 def test_efficientnet_summarises_with_torchinfo():
     torchinfo = pytest.importorskip("torchinfo")
-    stats = torchinfo.summary(built("b0"), input_size=(1, 3, 64, 64), verbose=0)
+    stats = torchinfo.summary(lightnets.create_model("efficientnet_b0"), input_size=(1, 3, 64, 64), verbose=0)
     assert stats.total_params == TORCHVISION["b0"][0]

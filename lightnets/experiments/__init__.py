@@ -1,2 +1,2 @@
-"""Experiments too long for a notebook cell: ``python -m lightnets.experiments.NAME`` writes a small
-results file (with the command, seed and versions that made it) that the notebooks read."""
+"""Experiments too long for a notebook cell: ``python -m lightnets.experiments.NAME`` runs one and
+writes a small JSON result (with the command, seed and versions) that a notebook reads."""

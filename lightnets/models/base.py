@@ -59,3 +59,60 @@ def init_weights(model: nn.Module) -> None:
         elif isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, 0, 0.01)
             nn.init.zeros_(m.bias)
+
+
+def output_side(side: int, kernel: int, stride: int = 1, padding: int = 0, ceil_mode: bool = False) -> int:
+    """The side of a convolution's or pooling's output, by PyTorch's formula; 0 where it would fail.
+
+    With ``ceil_mode`` (Caffe's pooling, SqueezeNet) the last window may hang over the edge, but it
+    must start inside the input or its left padding, so PyTorch drops a window that would start
+    beyond it.
+    """
+    if side < 1:
+        return 0
+    span = side + 2 * padding - kernel
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        if (out - 1) * stride >= side + padding:
+            out -= 1
+        return max(out, 0)
+    return span // stride + 1 if span >= 0 else 0
+
+
+def smallest_input_side(trunk_side, limit: int = 4096) -> int:
+    """The smallest input side for which ``trunk_side(side)`` (the side of the trunk's last map,
+    computed layer by layer with :func:`output_side`) is at least one pixel.
+
+    Output sides never shrink as the input grows, so a bisection finds the boundary.
+    """
+    if trunk_side(limit) < 1:
+        raise ValueError(f"the network needs inputs larger than {limit} px")
+    low, high = 0, limit  # trunk_side(low) < 1 <= trunk_side(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if trunk_side(middle) >= 1:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def measured_trunk_side(model: Network, side: int) -> int:
+    """Run ``model.features`` on a meta tensor of ``side`` px and return its output's smaller side,
+    0 where a layer fails or gets no pixel: the measurement that checks a computed
+    ``min_resolution`` (meta tensors carry shapes only, so this is cheap even for large models)."""
+    from torch.func import functional_call
+
+    on_meta = {k: torch.empty_like(v, device="meta")
+               for k, v in model.features.state_dict(keep_vars=True).items()}
+    was_training = model.features.training
+    model.features.eval()  # a 1×1 map of one sample is fine for BatchNorm in eval mode only
+    try:
+        with torch.no_grad():
+            out = functional_call(model.features, on_meta,
+                                  (torch.empty(1, model.in_channels, side, side, device="meta"),))
+    except RuntimeError:
+        return 0
+    finally:
+        model.features.train(was_training)
+    return min(out.shape[-2:])

@@ -93,7 +93,7 @@ class MnasNet(Network):
         self.features = nn.Sequential(*layers)
         self.num_features = last_conv.out_channels
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, num_classes))
-        self.min_resolution = stem.stride * math.prod(row.stride for row in stages)
+        self.min_resolution = math.prod(row.stride for row in TABLE_B1)
         init_weights(self)
         # torchvision's MNASNet initialises its classifier for a sigmoid output, uniformly.
         nn.init.kaiming_uniform_(self.classifier[-1].weight, mode="fan_out", nonlinearity="sigmoid")
@@ -101,7 +101,7 @@ class MnasNet(Network):
 
 def _reported(params: int, gflops: float, weights: str) -> Reported:
     return Reported(round(params / 1e6, 2), round(gflops * 1000, 1),
-                    f"torchvision {weights}.meta (B1; the paper's tables report A1)")
+                    f"torchvision {weights} (B1; the paper reports A1)")
 
 
 @register("mnasnet0_5", family="mnasnet", paper="Tan et al. 2019, arXiv:1807.11626",

@@ -133,7 +133,7 @@ class MobileNetV3(Network):
             nn.Linear(hidden_channels, num_classes),
         )
         # Every stride halves the map; below this side a stride-2 layer would see a single pixel.
-        self.min_resolution = stem.stride * math.prod(row.stride for row in bottlenecks)
+        self.min_resolution = math.prod(row.stride for row in table)
         init_weights(self)
 
 

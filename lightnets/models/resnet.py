@@ -9,7 +9,6 @@ stride of 2"). The 1×1 then runs at the higher resolution, which costs 4.1 inst
 """
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from typing import NamedTuple, Optional
 

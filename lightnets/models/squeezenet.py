@@ -1,0 +1,143 @@
+"""SqueezeNet (Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and
+<0.5MB model size", arXiv:1602.07360), laid out as torchvision's ``squeezenet1_0``/``squeezenet1_1``.
+
+No BatchNorm anywhere: every convolution has a bias and a ReLU. There is no fully connected layer
+either: a 1×1 convolution to one channel per class, ReLU and global average pooling make the
+head (§3.3, after Network-in-Network), so ``forward_head`` is overridden.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+import torch
+from torch import nn
+
+from lightnets.layers import ConvBNAct, FireModule
+from lightnets.models.base import Network, output_side, smallest_input_side
+from lightnets.registry import Reported, check_float, register
+
+
+class Layer(NamedTuple):
+    name: str
+    output_size: tuple  # (height, width, channels) as printed for the paper's input
+    filter_size_stride: Optional[tuple]  # (kernel, stride) of convs and pools; None for Fire modules
+    depth: int  # layers of weights (a Fire module counts 2: squeeze, then expand)
+    squeeze_1x1: Optional[int]  # s1x1
+    expand_1x1: Optional[int]  # e1x1
+    expand_3x3: Optional[int]  # e3x3
+    parameters_before_pruning: Optional[int]
+
+
+# Table 1, "SqueezeNet architectural dimensions", in the paper's columns up to "#parameter before
+# pruning" (the sparsity, bit-width and after-pruning columns belong to Deep Compression, not to the
+# architecture). Two slips in the table: conv1's 111×111 output is what a 227×227 input gives
+# (Caffe's crop), not the 224×224 printed above it — torchvision's 224 px gives 109×109 — and
+# maxpool8 is printed 13×12×512 where the next row, fire9, is 13×13×512.
+TABLE_1 = (
+    Layer("conv1", (111, 111, 96), (7, 2), 1, None, None, None, 14_208),
+    Layer("maxpool1", (55, 55, 96), (3, 2), 0, None, None, None, None),
+    Layer("fire2", (55, 55, 128), None, 2, 16, 64, 64, 11_920),
+    Layer("fire3", (55, 55, 128), None, 2, 16, 64, 64, 12_432),
+    Layer("fire4", (55, 55, 256), None, 2, 32, 128, 128, 45_344),
+    Layer("maxpool4", (27, 27, 256), (3, 2), 0, None, None, None, None),
+    Layer("fire5", (27, 27, 256), None, 2, 32, 128, 128, 49_440),
+    Layer("fire6", (27, 27, 384), None, 2, 48, 192, 192, 104_880),
+    Layer("fire7", (27, 27, 384), None, 2, 48, 192, 192, 111_024),
+    Layer("fire8", (27, 27, 512), None, 2, 64, 256, 256, 188_992),
+    Layer("maxpool8", (13, 12, 512), (3, 2), 0, None, None, None, None),  # sic: 13×13
+    Layer("fire9", (13, 13, 512), None, 2, 64, 256, 256, 197_184),
+    Layer("conv10", (13, 13, 1000), (1, 1), 1, None, None, None, 513_000),
+    Layer("avgpool10", (1, 1, 1000), (13, 1), 0, None, None, None, None),
+)
+
+# SqueezeNet 1.1 is not in the paper: it is the revision published with the authors' code
+# (github.com/forresti/SqueezeNet, SqueezeNet_v1.1/README), "2.4x less computation than 1.0 without
+# sacrificing accuracy": conv1 has 64 filters of 3×3, and the max pools move earlier (after conv1,
+# fire3 and fire5) so that more Fire modules run on small maps. Same columns as Table 1, the sizes
+# worked out for the same 227 px input as the paper's table (our test checks them).
+TABLE_1_V1_1 = (
+    Layer("conv1", (113, 113, 64), (3, 2), 1, None, None, None, 1_792),
+    Layer("maxpool1", (56, 56, 64), (3, 2), 0, None, None, None, None),
+    Layer("fire2", (56, 56, 128), None, 2, 16, 64, 64, 11_408),
+    Layer("fire3", (56, 56, 128), None, 2, 16, 64, 64, 12_432),
+    Layer("maxpool3", (28, 28, 128), (3, 2), 0, None, None, None, None),
+    Layer("fire4", (28, 28, 256), None, 2, 32, 128, 128, 45_344),
+    Layer("fire5", (28, 28, 256), None, 2, 32, 128, 128, 49_440),
+    Layer("maxpool5", (14, 14, 256), (3, 2), 0, None, None, None, None),
+    Layer("fire6", (14, 14, 384), None, 2, 48, 192, 192, 104_880),
+    Layer("fire7", (14, 14, 384), None, 2, 48, 192, 192, 111_024),
+    Layer("fire8", (14, 14, 512), None, 2, 64, 256, 256, 188_992),
+    Layer("fire9", (14, 14, 512), None, 2, 64, 256, 256, 197_184),
+    Layer("conv10", (14, 14, 1000), (1, 1), 1, None, None, None, 513_000),
+    Layer("avgpool10", (1, 1, 1000), (14, 1), 0, None, None, None, None),
+)
+
+
+class SqueezeNet(Network):
+    """SqueezeNet built from a table: conv1, Fire modules and max pools, then the conv10 head."""
+
+    def __init__(self, table: tuple, num_classes: int = 1000, dropout: float = 0.5) -> None:
+        super().__init__()
+        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        *body, conv10, _avgpool = table
+        layers: list[nn.Module] = []
+        channels = 3
+        for row in body:
+            if row.name.startswith("conv"):
+                kernel, stride = row.filter_size_stride
+                # No padding (Caffe's), so a 224 px input gives a 109 px map in SqueezeNet 1.0.
+                layers.append(ConvBNAct(channels, row.output_size[-1], kernel, stride, norm=False, padding=0))
+            elif row.name.startswith("maxpool"):
+                kernel, stride = row.filter_size_stride
+                layers.append(nn.MaxPool2d(kernel, stride, ceil_mode=True))  # Caffe rounds pooled sizes up
+            else:
+                layers.append(FireModule(channels, row.squeeze_1x1, row.expand_1x1, row.expand_3x3))
+            channels = row.output_size[-1]
+        self.features = nn.Sequential(*layers)
+        self.num_features = channels
+        # §3.3 / torchvision: dropout 50% after fire9, then conv10 with one output per class.
+        final_conv = nn.Conv2d(channels, num_classes, conv10.filter_size_stride[0])
+        self.classifier = nn.Sequential(nn.Dropout(dropout), final_conv, nn.ReLU(inplace=True),
+                                        nn.AdaptiveAvgPool2d(1))
+        self.min_resolution = smallest_input_side(lambda side: trunk_side(table, side))
+        # torchvision's initialisation: He-uniform convs, zero biases, conv10 ~ N(0, 0.01).
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                if m is final_conv:
+                    nn.init.normal_(m.weight, 0.0, 0.01)
+                else:
+                    nn.init.kaiming_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(self.classifier(x), 1)
+
+
+def trunk_side(table: tuple, side: int) -> int:
+    """The side of the last Fire module's map for a ``side`` px input (0: a layer would get none)."""
+    for row in table:
+        if row.name.startswith("conv") and row.name != "conv10":
+            kernel, stride = row.filter_size_stride
+            side = output_side(side, kernel, stride)
+        elif row.name.startswith("maxpool"):
+            kernel, stride = row.filter_size_stride
+            side = output_side(side, kernel, stride, ceil_mode=True)
+    return side
+
+
+@register(
+    "squeezenet1_0",
+    family="squeezenet",
+    paper="Iandola et al. 2016, arXiv:1602.07360",
+    reported=Reported(1.248424, None, "Iandola et al. 2016, Table 1 (parameters; no mult-adds given)"),
+)
+def squeezenet1_0(num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
+    """SqueezeNet 1.0 of Table 1: 1.25 M parameters, AlexNet-level accuracy (Table 2)."""
+    return SqueezeNet(TABLE_1, num_classes, dropout)
+
+
+@register("squeezenet1_1", family="squeezenet",
+          paper="Iandola et al. 2016, arXiv:1602.07360; v1.1 from the authors' repository")
+def squeezenet1_1(num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
+    """SqueezeNet 1.1: the authors' revision with 2.4× less computation than 1.0."""
+    return SqueezeNet(TABLE_1_V1_1, num_classes, dropout)

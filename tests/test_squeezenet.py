@@ -1,0 +1,101 @@
+import pytest
+import torch
+from torch import nn
+
+import lightnets
+from lightnets.layers import FireModule
+from lightnets.models.base import measured_trunk_side
+from lightnets.models.squeezenet import TABLE_1, TABLE_1_V1_1
+
+
+@pytest.mark.parametrize("name, params", [("squeezenet1_0", 1_248_424), ("squeezenet1_1", 1_235_496)])
+def test_squeezenet_has_torchvision_parameter_count(name, params):
+    assert lightnets.profile(lightnets.create_model(name)).params == params  # torchvision num_params
+
+
+@pytest.mark.parametrize("name, gflops", [("squeezenet1_0", 0.819), ("squeezenet1_1", 0.349)])
+def test_squeezenet_macs_match_torchvision_published_gflops(profile_of, name, gflops):
+    assert round(profile_of(name).macs / 1e9, 3) == gflops  # torchvision _ops at 224 px
+
+
+def test_squeezenet1_0_table1_parameters_before_pruning_per_layer():
+    """Each conv and Fire module has the parameter count of Table 1's "#parameter before pruning"."""
+    model = lightnets.create_model("squeezenet1_0")
+    layers = [m for m in model.features if any(True for _ in m.parameters())] + [model.classifier[1]]
+    ours = [sum(p.numel() for p in m.parameters()) for m in layers]
+    assert ours == [row.parameters_before_pruning for row in TABLE_1 if row.parameters_before_pruning]
+    assert sum(ours) == 1_248_424  # Table 1, total before pruning
+
+
+def test_squeezenet1_0_table1_fire_dimensions():
+    model = lightnets.create_model("squeezenet1_0")
+    fires = [m for m in model.features if isinstance(m, FireModule)]
+    dims = [(f.squeeze[0].out_channels, f.expand1x1[0].out_channels, f.expand3x3[0].out_channels) for f in fires]
+    assert dims == [(r.squeeze_1x1, r.expand_1x1, r.expand_3x3) for r in TABLE_1 if r.name.startswith("fire")]
+    assert dims[0] == (16, 64, 64) and dims[-1] == (64, 256, 256)  # fire2, fire9 in Table 1
+
+
+@pytest.mark.parametrize("name, table", [("squeezenet1_0", TABLE_1), ("squeezenet1_1", TABLE_1_V1_1)])
+def test_squeezenet_table1_output_sizes_are_those_of_a_227px_input(name, table):
+    """Table 1 prints 111×111 after conv1, which a 227 px input gives (224 px gives 109)."""
+    model = lightnets.create_model(name).to("meta")
+    x = torch.empty(1, 3, 227, 227, device="meta")
+    sizes = []
+    for layer in model.features:
+        x = layer(x)
+        sizes.append((x.shape[2], x.shape[3], x.shape[1]))
+    printed = [row.output_size for row in table[:len(sizes)]]
+    if name == "squeezenet1_0":
+        assert printed[10] == (13, 12, 512) and sizes[10] == (13, 13, 512)  # maxpool8: Table 1's slip
+        printed[10] = (13, 13, 512)
+    assert sizes == printed
+
+
+def test_squeezenet_has_no_batchnorm_and_a_convolutional_head():
+    model = lightnets.create_model("squeezenet1_0", num_classes=10)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert [type(m) for m in model.classifier] == [nn.Dropout, nn.Conv2d, nn.ReLU, nn.AdaptiveAvgPool2d]
+    assert not any(isinstance(m, nn.Linear) for m in model.modules())
+
+
+@pytest.mark.parametrize("name, minimum", [("squeezenet1_0", 21), ("squeezenet1_1", 17)])
+def test_squeezenet_min_resolution_is_the_smallest_that_works(name, minimum):
+    model = lightnets.create_model(name, num_classes=5)
+    assert model.min_resolution == minimum  # torchvision's weights meta: min_size 21 and 17
+    assert measured_trunk_side(model, minimum) == 1 and measured_trunk_side(model, minimum - 1) == 0
+    with pytest.raises(ValueError, match=f">= {minimum} px"):
+        model(torch.zeros(1, 3, minimum - 1, minimum - 1))
+    assert model.eval()(torch.zeros(1, 3, minimum, minimum + 7)).shape == (1, 5)
+
+
+def test_squeezenet_trains_at_any_size_and_class_count():
+    model = lightnets.create_model("squeezenet1_1", num_classes=3).train()
+    out = model(torch.randn(2, 3, 17, 23))
+    out.sum().backward()
+    assert out.shape == (2, 3)
+
+
+def test_squeezenet_init_matches_torchvision():
+    model = lightnets.create_model("squeezenet1_0")
+    final = model.classifier[1]
+    assert final.weight.std().item() == pytest.approx(0.01, rel=0.05)
+    assert all((m.bias == 0).all() for m in model.modules() if isinstance(m, nn.Conv2d))
+
+
+@pytest.mark.parametrize("dropout", [-0.1, 1.0, "0.5"])
+def test_squeezenet_rejects_bad_dropout(dropout):
+    with pytest.raises(ValueError, match=r"dropout .*\[0.0, 1.0\)"):
+        lightnets.create_model("squeezenet1_0", dropout=dropout)
+
+
+def test_fire_module_concatenates_expand_1x1_and_3x3():
+    fire = FireModule(96, 16, 64, 64)
+    assert fire(torch.randn(1, 96, 9, 9)).shape == (1, 128, 9, 9)
+    with pytest.raises(ValueError, match="squeeze_channels"):
+        FireModule(96, 128, 64, 64)
+
+
+def test_squeezenet_torchinfo_summary_counts_the_same_parameters():
+    torchinfo = pytest.importorskip("torchinfo")
+    stats = torchinfo.summary(lightnets.create_model("squeezenet1_1"), input_size=(1, 3, 32, 32), verbose=0)
+    assert stats.total_params == 1_235_496
