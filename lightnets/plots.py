@@ -355,3 +355,28 @@ def images_by_resolution(datasets: dict, count: int = 6):
         row[0].set_ylabel(f"{resolution} px", fontsize=9)
     fig.tight_layout()
     return fig, data
+
+
+def cams_by_scaling(cams: dict, count: int = 4, kinds=("depth", "width", "resolution", "compound")):
+    """EfficientNet Fig. 7 in miniature: one row per scene, the image then each scaled model's map
+    over it, titled ✓/✗ (prediction right or wrong). ``cams`` is
+    :func:`lightnets.experiments.scaling.scaled_cams`' output; ``data`` holds each kind's
+    accuracy and pointing-game score on all its images."""
+    from lightnets.cam import overlay
+
+    data = {kind: {"accuracy": cams[kind]["accuracy"], "pointing": cams[kind]["pointing"]} for kind in kinds}
+    fig, axes = plt.subplots(count, len(kinds) + 1, figsize=(1.4 * (len(kinds) + 1), 1.4 * count), squeeze=False,
+                             dpi=72)
+    names = cams["class_names"]
+    for i, row in enumerate(axes):
+        row[0].imshow(cams["images"][i].permute(1, 2, 0).numpy())
+        row[0].set_title(f"{names[int(cams['labels'][i])]}", fontsize=8)
+        for ax, kind in zip(row[1:], kinds):
+            right = int(cams[kind]["predictions"][i]) == int(cams["labels"][i])
+            ax.imshow(overlay(cams["images"][i], cams[kind]["maps"][i]))
+            ax.set_title(f"{kind} {'✓' if right else '✗'}", fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig, data

@@ -122,3 +122,19 @@ def test_plots_accuracy_vs_macs_draws_each_curve_from_the_results():
     plt.close(fig)
     for kind, series in data.items():
         assert series["name"][0] == "base" and series["macs"] == sorted(series["macs"])
+
+
+def test_experiment_fig7_scaled_cams_share_scenes_and_score_the_pointing_game():
+    import matplotlib.pyplot as plt
+
+    from lightnets import plots
+
+    cams = experiment.scaled_cams(experiment.load_scaled_models(), num_images=8)
+    assert cams["images"].shape == (8, 3, 64, 64) and cams["masks"].shape == (8, 64, 64)
+    for kind in experiment.KINDS:
+        assert cams[kind]["maps"].shape == (8, 64, 64)
+        assert float(cams[kind]["maps"].amax()) == pytest.approx(1.0)
+        assert 0 <= cams[kind]["pointing"] <= 1
+    fig, data = plots.cams_by_scaling(cams, count=2)
+    plt.close(fig)
+    assert set(data) == set(experiment.KINDS)

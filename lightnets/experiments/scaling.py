@@ -313,6 +313,44 @@ def load_scaled_models(directory=DEFAULT_DIRECTORY, phi: Optional[float] = None)
     return {kind: (load_model(directory / chosen[kind]["checkpoint"]), chosen[kind]) for kind in KINDS}
 
 
+def scaled_cams(models: dict, num_images: int = 200, display_resolution: int = 64, seed: int = 1,
+                layer: Optional[str] = "features.3", data: Optional[dict] = None) -> dict:
+    """EfficientNet Fig. 7 in miniature: class activation maps of the same scenes under the depth-,
+    width-, resolution- and compound-scaled models (``models``: :func:`load_scaled_models`' output).
+
+    Each scene is drawn once at ``display_resolution`` px (validation seed ``seed``: images the
+    models never trained on) and shrunk with area averaging to each model's own resolution, as a
+    camera with fewer pixels would see it; the maps come back upsampled to ``display_resolution``
+    so they can be compared pixel by pixel and scored by the pointing game against the scene's mask.
+
+    EfficientNet's last map is the input shrunk 32 times: 1×1 at our base's 32 px, where CAM is a
+    constant. So by default the maps are Grad-CAM at ``layer="features.3"``, the end of Table 1's
+    stage 4 (stride 8: 4×4 at 32 px, 8×8 at 64 px); ``layer=None`` gives plain CAM on the last map,
+    as the paper's Fig. 7 draws it for 224–600 px inputs.
+    Returns {"images", "masks", "labels", "class_names", and per kind: {"maps", "predictions",
+    "accuracy", "pointing"}} (pointing: the fraction of images whose map peaks on the disc).
+    """
+    from lightnets import cam
+    from lightnets.data import Stripes
+
+    scenes = Stripes(num_images, display_resolution, seed=seed, **dict(DATA if data is None else data))
+    images, labels, masks = scenes.batch(range(num_images))
+    out = {"images": images, "masks": masks, "labels": labels, "class_names": scenes.class_names}
+    for kind, (model, row) in models.items():
+        side = row["resolution"]
+        seen = torch.nn.functional.interpolate(images, size=(side, side), mode="area") \
+            if side != display_resolution else images
+        with torch.no_grad():
+            predictions = model.eval()(seen).argmax(1)
+        maps = cam.cam(model, seen, target=labels) if layer is None else \
+            cam.grad_cam(model, seen, target=labels, layer=layer)
+        maps = cam.postprocess(maps, (display_resolution, display_resolution))
+        out[kind] = {"maps": maps, "predictions": predictions,
+                     "accuracy": (predictions == labels).float().mean().item(),
+                     "pointing": cam.pointing_game(maps, masks).float().mean().item()}
+    return out
+
+
 def run_live(directory, phi: float = 1, training: Optional[dict] = None, coefficients: tuple = GRID[0],
              seed: int = 0, progress: bool = False) -> list:
     """A small subset re-run live (the notebook's ``RUN_LIVE``): the base and each kind at one φ,
