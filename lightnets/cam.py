@@ -198,12 +198,36 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
 # --- using the maps ------------------------------------------------------------------------------
 
 
-def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -> torch.Tensor:
-    """For each image, does the map's peak fall on the object? (the pointing game of Zhang et al.
-    2016, "Top-down Neural Attention by Excitation Backprop".) Returns an (N,) bool tensor.
+def peaks(maps: torch.Tensor) -> torch.Tensor:
+    """The (row, column) each (N, H, W) map points at: its maximum, as an (N, 2) long tensor.
 
-    ``tolerance`` (pixels) counts a peak within that distance of the mask as a hit, as the paper's
-    15 px at 224 px does. A map with several equal maxima is judged by the first, in reading order.
+    Upsampled maps have plateaus: bilinear upsampling (``align_corners=False``) holds a border cell's
+    value constant out to the image edge, so a corner cell's maximum covers a block of pixels. Taking
+    the first maximum would move such a peak to the image's edge; we take the tied pixel nearest to
+    the ties' centroid instead, the middle of the plateau.
+    """
+    if maps.dim() != 3:
+        raise ValueError(f"maps must be (N, H, W), got {tuple(maps.shape)}")
+    width = maps.shape[-1]
+    flat = maps.flatten(1)
+    ties = flat == flat.amax(1, keepdim=True)
+    index = torch.arange(flat.shape[1], device=maps.device)
+    rows, cols = (index // width).float(), (index % width).float()
+    count = ties.sum(1)
+    centre_row = (ties * rows).sum(1) / count
+    centre_col = (ties * cols).sum(1) / count
+    distance = (rows - centre_row[:, None]) ** 2 + (cols - centre_col[:, None]) ** 2
+    chosen = torch.where(ties, distance, torch.inf).argmin(1)
+    return torch.stack([chosen // width, chosen % width], 1)
+
+
+def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -> torch.Tensor:
+    """For each image, does the map's peak (see :func:`peaks`) fall on the object? Returns an (N,)
+    bool tensor. This is the pointing game of Zhang et al. 2016, "Top-down Neural Attention by
+    Excitation Backprop".
+
+    ``tolerance`` (pixels) counts a peak within that distance of the mask (a square neighbourhood)
+    as a hit, as the paper's 15 px at 224 px does.
     """
     if maps.shape != masks.shape or maps.dim() != 3:
         raise ValueError(f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and {tuple(masks.shape)}")
@@ -213,8 +237,8 @@ def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -
     if tolerance:
         size = 2 * tolerance + 1
         region = nn.functional.max_pool2d(region[:, None].float(), size, 1, tolerance)[:, 0].bool()
-    peaks = maps.flatten(1).argmax(1)
-    return region.flatten(1).gather(1, peaks[:, None].to(region.device))[:, 0]
+    where = peaks(maps).to(region.device)
+    return region[torch.arange(len(region), device=region.device), where[:, 0], where[:, 1]]
 
 
 def random_maps(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
@@ -239,6 +263,8 @@ def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5, colo
         picture = picture.permute(1, 2, 0)
     heat = torch.as_tensor(heatmap).detach().float().cpu()
     if picture.dim() != 3 or picture.shape[:2] != heat.shape:
-        raise ValueError(f"image (H, W, 3) and heatmap (H, W) must match, got {tuple(picture.shape)} and {tuple(heat.shape)}")
+        raise ValueError(
+            f"image (H, W, 3) and heatmap (H, W) must match, got {tuple(picture.shape)} and {tuple(heat.shape)}"
+        )
     coloured = matplotlib.colormaps[colormap](heat.clamp(0, 1).numpy())[..., :3]
     return np.clip((1 - alpha) * picture.numpy() + alpha * coloured, 0.0, 1.0)

@@ -253,6 +253,58 @@ def macs_vs_time(labels, macs, times_ms, title: str = ""):
     return fig, data
 
 
+def cam_grid(images, maps: dict, row_titles=None, alpha: float = 0.5, cell: float = 1.3):
+    """One row per image: the image, then each method's map laid over it (lesson 05).
+
+    ``images`` is (N, 3, H, W) in [0, 1]; ``maps`` maps a column title (e.g. "CAM", "Grad-CAM")
+    to (N, H, W) maps in [0, 1]. A white cross marks each peak (:func:`lightnets.cam.peaks`),
+    the point the pointing game judges. Returns ``(fig, data)`` with ``data["peaks"][title]`` the
+    (row, col) peak of each image.
+    """
+    from lightnets.cam import overlay, peaks as find_peaks
+
+    titles = list(maps)
+    count = len(images)
+    fig, axes = plt.subplots(count, 1 + len(titles), figsize=(cell * (1 + len(titles)), cell * count),
+                             squeeze=False)
+    peaks = {title: [tuple(p) for p in find_peaks(maps[title]).tolist()] for title in titles}
+    for row in range(count):
+        picture = images[row].permute(1, 2, 0).cpu().numpy()
+        axes[row, 0].imshow(picture)
+        if row_titles is not None:
+            axes[row, 0].set_ylabel(row_titles[row], fontsize=8)
+        for column, title in enumerate(titles, start=1):
+            peak = peaks[title][row]
+            axes[row, column].imshow(overlay(images[row], maps[title][row], alpha))
+            axes[row, column].plot(peak[1], peak[0], "w+", markersize=10, markeredgewidth=2)
+            if row == 0:
+                axes[row, column].set_title(title, fontsize=9)
+        if row == 0:
+            axes[row, 0].set_title("image", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig, {"titles": titles, "peaks": peaks}
+
+
+def pointing_game_bars(scores: dict, chance: float = None):
+    """Bar chart of pointing-game scores (fraction of peaks on the object), one bar per method;
+    ``chance`` (the mean object area, a random peak's expected score) as a dashed line."""
+    names, values = list(scores), [float(v) for v in scores.values()]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(names, values, color=[plt.cm.tab10(i) for i in range(len(names))])
+    for i, value in enumerate(values):
+        ax.annotate(f"{value:.2f}", (i, value), ha="center", va="bottom", fontsize=9)
+    if chance is not None:
+        ax.axhline(chance, color="k", ls="--", lw=1, label=f"object area ({chance:.2f})")
+        ax.legend(fontsize=8, loc="upper right")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("pointing-game score")
+    fig.tight_layout()
+    return fig, {"method": names, "score": values, "chance": chance}
+
+
 # --- lesson 04: compound scaling -----------------------------------------------------------------
 
 SCALING_COLOURS = {"depth": "tab:blue", "width": "tab:orange", "resolution": "tab:green", "compound": "tab:red"}
@@ -353,30 +405,5 @@ def images_by_resolution(datasets: dict, count: int = 6):
             ax.set_yticks([])
             ax.set_title(dataset.class_names[int(dataset.labels[i])], fontsize=8)
         row[0].set_ylabel(f"{resolution} px", fontsize=9)
-    fig.tight_layout()
-    return fig, data
-
-
-def cams_by_scaling(cams: dict, count: int = 4, kinds=("depth", "width", "resolution", "compound")):
-    """EfficientNet Fig. 7 in miniature: one row per scene, the image then each scaled model's map
-    over it, titled ✓/✗ (prediction right or wrong). ``cams`` is
-    :func:`lightnets.experiments.scaling.scaled_cams`' output; ``data`` holds each kind's
-    accuracy and pointing-game score on all its images."""
-    from lightnets.cam import overlay
-
-    data = {kind: {"accuracy": cams[kind]["accuracy"], "pointing": cams[kind]["pointing"]} for kind in kinds}
-    fig, axes = plt.subplots(count, len(kinds) + 1, figsize=(1.4 * (len(kinds) + 1), 1.4 * count), squeeze=False,
-                             dpi=72)
-    names = cams["class_names"]
-    for i, row in enumerate(axes):
-        row[0].imshow(cams["images"][i].permute(1, 2, 0).numpy())
-        row[0].set_title(f"{names[int(cams['labels'][i])]}", fontsize=8)
-        for ax, kind in zip(row[1:], kinds):
-            right = int(cams[kind]["predictions"][i]) == int(cams["labels"][i])
-            ax.imshow(overlay(cams["images"][i], cams[kind]["maps"][i]))
-            ax.set_title(f"{kind} {'✓' if right else '✗'}", fontsize=8)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
     fig.tight_layout()
     return fig, data

@@ -57,11 +57,18 @@ def save_checkpoint(path: PathLike, state: dict) -> None:
             torch.save(state, file)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_checkpoint(path: PathLike, map_location: Union[str, torch.device] = "cpu") -> dict:
@@ -87,6 +94,14 @@ def load_model(path: PathLike, map_location: Union[str, torch.device] = "cpu") -
     model = create_model(state["model_name"], **state["model_config"])
     model.load_state_dict(state["model"])
     return model.eval()
+
+
+def export_model(checkpoint: PathLike, path: PathLike) -> None:
+    """Write a checkpoint without its optimizer state (a third of the size): enough for
+    :func:`load_model` and for a notebook to read, not for resuming."""
+    state = load_checkpoint(checkpoint)
+    state.pop("optimizer", None)
+    save_checkpoint(path, state)
 
 
 # --- distributed helpers -------------------------------------------------------------------------
@@ -191,7 +206,9 @@ def fit(
     With ``checkpoint`` a path, the state after each epoch is written there; if the file exists
     and ``resume`` is true, training continues after the epochs it records (the returned history
     includes them). ``model_config`` (every keyword argument given to ``create_model``,
-    ``num_classes`` included) is stored so that :func:`load_model` can rebuild the model. ``progress=False`` hides the tqdm bar (notebooks).
+    ``num_classes`` included) is stored so that :func:`load_model` can rebuild the model.
+    ``progress=False`` hides the tqdm bar (notebooks). The model is left in eval mode on ``device``.
+    Each history row also counts ``train_samples`` (over all processes).
     """
     check_int("epochs", epochs, low=1)
     check_int("batch_size", batch_size, low=1)
@@ -219,8 +236,8 @@ def fit(
         opt = torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True)
 
     history: list[dict] = []
-    if checkpoint is not None and resume and os.path.exists(checkpoint):
-        state = load_checkpoint(checkpoint, map_location=device)
+    state = _resume_state(checkpoint, resume, distributed, rank)
+    if state is not None:
         if state["world_size"] != world or state["batch_size"] != batch_size:
             # Another split of the batches would make the resumed run a different run.
             raise ValueError(
@@ -285,6 +302,19 @@ def fit(
                     dist.barrier()
     model.eval()
     return history
+
+
+def _resume_state(checkpoint, resume: bool, distributed: bool, rank: int) -> Optional[dict]:
+    """The checkpoint to resume from, or None. Under torchrun only rank 0 reads the file and sends
+    it to the others, so the path need not be on a file system that every machine shares."""
+    state = None
+    if checkpoint is not None and resume and (not distributed or rank == 0) and os.path.exists(checkpoint):
+        state = load_checkpoint(checkpoint, map_location="cpu")
+    if distributed:
+        box = [state]
+        dist.broadcast_object_list(box, src=0)
+        state = box[0]
+    return state
 
 
 def _checkpoint_state(model, opt, history, batch_size, world, seed, model_config) -> dict:
@@ -357,6 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if present)")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     parser.add_argument("--checkpoint", default=None, help="write the state here after every epoch")
+    parser.add_argument("--export", default=None,
+                        help="after training, also write the checkpoint without optimizer state here")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if --checkpoint exists")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser
@@ -365,6 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> list[dict]:
     from lightnets.registry import create_model
 
+    import shlex
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     seed_everything(args.seed)
     train_set, val_set = make_datasets(args.data, args.resolution, args.train_size, args.val_size, args.seed)
@@ -377,6 +413,16 @@ def main(argv: Optional[Sequence[str]] = None) -> list[dict]:
     distributed = dist.is_available() and dist.is_initialized()
     if not distributed or dist.get_rank() == 0:
         print(_format_row(history[-1]))
+        if args.checkpoint:  # record how the file was made, for the notebooks that read it
+            state = load_checkpoint(args.checkpoint)
+            state["command"] = shlex.join(["python", "-m", "lightnets.train", *argv])
+            state["data"] = {"name": args.data, "resolution": args.resolution, "train_size": args.train_size,
+                             "val_size": args.val_size, "seed": args.seed}
+            save_checkpoint(args.checkpoint, state)
+        if args.export:
+            if not args.checkpoint:
+                raise ValueError("--export needs --checkpoint")
+            export_model(args.checkpoint, args.export)
     if distributed:
         dist.destroy_process_group()
     return history

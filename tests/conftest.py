@@ -21,7 +21,8 @@ def profile_of():
     return run
 
 
-torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+# One thread: on a small shared machine, two threads per test process made training steps ~10x slower.
+torch.set_num_threads(1)
 
 
 def pytest_configure(config):

@@ -3,7 +3,7 @@ import torch
 from torch import nn
 
 import lightnets
-from lightnets.cam import cam, cam_linear_layer, grad_cam, overlay, pointing_game, random_maps
+from lightnets.cam import cam, cam_linear_layer, grad_cam, overlay, peaks, pointing_game, random_maps
 from lightnets.models.base import Network
 
 
@@ -52,7 +52,9 @@ def test_cam_of_an_all_negative_map_stays_zero():
     assert torch.equal(cam(model, torch.randn(2, 3, 16, 16)), torch.zeros(2, 16, 16))
 
 
-@pytest.mark.parametrize("name, config", [("mobilenet_v1", {"width_mult": 0.25}), ("mobilenet_v2", {"width_mult": 0.35})])
+@pytest.mark.parametrize(
+    "name, config", [("mobilenet_v1", {"width_mult": 0.25}), ("mobilenet_v2", {"width_mult": 0.35})]
+)
 def test_grad_cam_equals_cam_for_a_pooling_plus_linear_head(name, config):
     """Selvaraju et al. 2017 §3.1: with global pooling and one linear layer, α_k^c = w_k^c / Z."""
     model = lightnets.create_model(name, num_classes=4, **config)
@@ -73,7 +75,8 @@ def test_cam_refuses_a_two_layer_head_and_points_to_grad_cam():
     """MobileNetV3's head is Linear → Hardswish → Dropout → Linear: no per-channel class weights."""
     head = nn.Sequential(nn.Linear(6, 16), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(16, 3))
     model, x = Tiny(head=head), torch.randn(2, 3, 16, 16)
-    with pytest.raises(ValueError, match="exactly one linear layer.*Linear → Hardswish → Dropout → Linear.*grad_cam"):
+    expected = "exactly one linear layer.*Linear → Hardswish → Dropout → Linear.*grad_cam"
+    with pytest.raises(ValueError, match=expected):
         cam(model, x)
     assert grad_cam(model, x).shape == (2, 16, 16)
 
@@ -105,6 +108,15 @@ def test_pointing_game_counts_a_peak_inside_the_mask():
     assert pointing_game(maps, masks, tolerance=3).tolist() == [True, True]
 
 
+def test_peak_of_an_upsampled_corner_cell_is_the_middle_of_its_plateau_not_the_image_edge():
+    coarse = torch.zeros(1, 4, 4)
+    coarse[0, 0, 3] = 1.0  # top-right cell of a 4×4 map
+    maps = nn.functional.interpolate(coarse[:, None], size=(32, 32), mode="bilinear")[:, 0]
+    assert (maps[0] == 1).sum() == 16  # bilinear upsampling holds the corner value over a 4×4 block
+    row, col = peaks(maps)[0].tolist()
+    assert row in (1, 2) and col in (29, 30)  # the middle of rows 0–3, columns 28–31; not (0, 28)
+
+
 def test_random_maps_score_the_object_area_fraction_on_average():
     masks = torch.zeros(4000, 10, 10, dtype=torch.bool)
     masks[:, :, :3] = True  # 30% of every image
@@ -119,3 +131,26 @@ def test_overlay_blends_a_colour_map_over_the_image():
     assert (overlay(image, heat, alpha=0.0) == 0).all()
     with pytest.raises(ValueError, match="alpha"):
         overlay(image, heat, alpha=2)
+
+
+def test_cam_grid_draws_each_method_and_reports_the_peaks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    images, maps = torch.rand(2, 3, 8, 8), torch.zeros(2, 8, 8)
+    maps[0, 1, 6], maps[1, 7, 0] = 1.0, 1.0
+    fig, data = plots.cam_grid(images, {"CAM": maps, "Grad-CAM": maps}, row_titles=["a", "b"])
+    assert data["titles"] == ["CAM", "Grad-CAM"] and len(fig.axes) == 6
+    assert data["peaks"]["CAM"] == [(1, 6), (7, 0)]
+
+
+def test_pointing_game_bars_returns_the_scores_it_draws():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lightnets import plots
+
+    fig, data = plots.pointing_game_bars({"CAM": 0.8, "random": 0.1}, chance=0.1)
+    assert data == {"method": ["CAM", "random"], "score": [0.8, 0.1], "chance": 0.1}

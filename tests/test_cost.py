@@ -409,22 +409,10 @@ def test_cost_plan_of_efficientnet_plan_equals_profile(name, width_mult, depth_m
     assert (planned.macs, planned.params, planned.by_type) == (measured.macs, measured.params, measured.by_type)
 
 
-def test_profile_is_at_least_five_times_faster_than_a_counted_real_forward():
-    # The speed claim on a model every checkout has; benchmarks/cost_speed.py shows it
-    # on EfficientNet-B7 at 600 px.
-    import time
-
-    from torch.utils.flop_counter import FlopCounterMode
-
-    model = lightnets.create_model("mobilenet_v1").eval()
-    x = torch.randn(1, 3, 224, 224)
-    lightnets.profile(model, (1, 3, 64, 64))
-    with torch.no_grad():
-        model(torch.randn(1, 3, 64, 64))
-    start = time.perf_counter()
-    lightnets.profile(model, (1, 3, 224, 224))
-    profile_s = time.perf_counter() - start
-    start = time.perf_counter()
-    with FlopCounterMode(display=False), torch.no_grad():
-        model(x)
-    assert time.perf_counter() - start > 5 * profile_s
+def test_profile_needs_no_real_forward_pass():
+    # The speed claim itself (>= 5x faster than a counted real forward on EfficientNet-B7 at 600 px)
+    # is measured by benchmarks/cost_speed.py: timings are not tests on a shared machine. What makes
+    # it hold is checked here: a 100,000 px input, whose real activations would need ~240 GB, is costed.
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.ReLU())
+    cost = lightnets.profile(model, (1, 3, 100_000, 100_000))
+    assert cost.macs == 3 * 3 * 3 * 8 * 50_000 * 50_000

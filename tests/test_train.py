@@ -127,19 +127,32 @@ def test_command_line_help_lists_the_flags(capsys):
 
 @pytest.mark.distributed
 def test_torchrun_two_processes_train_with_ddp_on_gloo(tmp_path):
-    """The same loop under ``torchrun --nproc_per_node 2`` on CPU: both processes share every batch."""
+    """The same loop under ``torchrun --nproc_per_node 2`` on CPU: both processes share every batch,
+    and a second launch resumes from the checkpoint after the epoch the first one finished."""
     path = tmp_path / "ddp.pt"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         "-m", "lightnets.train", "--model", "mobilenet_v1", "--model-arg", "width_mult=0.25",
         "--resolution", "32", "--train-size", "40", "--val-size", "10", "--epochs", "1",
         "--batch-size", "8", "--device", "cpu", "--no-progress", "--checkpoint", str(path),
+        "--export", str(tmp_path / "slim.pt"),
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     state = train.load_checkpoint(path)
     assert state["world_size"] == 2 and state["epoch"] == 1
     assert state["history"][0]["train_samples"] == 40  # 20 per process, counted once over both
     assert state["model_config"] == {"num_classes": 5, "width_mult": 0.25}
     assert result.stdout.count("epoch 1:") == 1  # only rank 0 reports
+    assert state["command"].startswith("python -m lightnets.train --model mobilenet_v1")
+    assert state["data"] == {"name": "shapes", "resolution": 32, "train_size": 40, "val_size": 10, "seed": 0}
+    resumed = subprocess.run([*command[:command.index("--epochs") + 1], "2", *command[command.index("--epochs") + 2:]],
+                             capture_output=True, text=True, timeout=120, env=environment)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-4000:]
+    history = train.load_checkpoint(path)["history"]
+    assert [row["epoch"] for row in history] == [1, 2] and history[0] == state["history"][0]  # epoch 1 kept
+    assert resumed.stdout.count("epoch 2:") == 1 and "epoch 1:" not in resumed.stdout  # epoch 1 not re-run
+    slim = train.load_checkpoint(tmp_path / "slim.pt")
+    assert "optimizer" not in slim and slim["epoch"] == 2
+    assert train.load_model(tmp_path / "slim.pt").classifier[-1].out_features == 5
