@@ -1,16 +1,27 @@
 """Compound scaling (Tan & Le 2019, "EfficientNet: Rethinking Model Scaling for Convolutional Neural
-Networks", arXiv:1905.11946, §3.3): how a width or depth multiplier turns into whole layers.
+Networks", arXiv:1905.11946, §3.3): grow depth, width and resolution together by one coefficient φ.
+
+§3.3, eq. 3: depth d = α^φ, width w = β^φ, resolution r = γ^φ, with α·β²·γ² ≈ 2 and α, β, γ ≥ 1.
+A convolution's FLOPs grow as d·w²·r² (width multiplies both the input and the output channels,
+resolution both sides of the map), so a network's FLOPs grow by (α·β²·γ²)^φ ≈ 2^φ. The paper's
+grid search for B0 found α = 1.2, β = 1.1, γ = 1.15 (§4, "STEP 1").
 
 A multiplier is a real number, a network has whole channels and whole layers. The official
 EfficientNet code rounds the two differently: channels to the nearest multiple of 8 (never losing
 more than 10%), repeats always up, so that a deeper network never has fewer layers than asked for.
+:func:`compound_cost` costs the resulting whole-number network from its plan, without building it.
 """
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from lightnets.layers import make_divisible
 from lightnets.registry import check_float, check_int
+
+# EfficientNet §4, STEP 1: the grid search's result for B0 (depth, width, resolution per unit of φ).
+ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
+BASE_RESOLUTION = 224  # B0's input side (Table 1)
 
 
 def round_filters(channels: int, width_mult: float, divisor: int = 8) -> int:
@@ -29,3 +40,150 @@ def round_repeats(repeats: int, depth_mult: float) -> int:
     check_int("repeats", repeats, low=1)
     check_float("depth_mult", depth_mult, 0.0, None, low_inclusive=False)
     return int(math.ceil(depth_mult * repeats))
+
+
+def _check_coefficients(alpha: float, beta: float, gamma: float) -> None:
+    # §3.3: α, β, γ ≥ 1, so that growing φ never shrinks a dimension.
+    check_float("alpha", alpha, 1.0, None)
+    check_float("beta", beta, 1.0, None)
+    check_float("gamma", gamma, 1.0, None)
+
+
+def multipliers(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> tuple:
+    """(depth, width, resolution) multipliers ``(α^φ, β^φ, γ^φ)`` of eq. 3, as real numbers.
+
+    φ = 1 with the paper's coefficients gives (1.2, 1.1, 1.15); the rounded network comes from
+    :func:`round_filters`, :func:`round_repeats` and :func:`scaled_resolution`.
+    """
+    check_float("phi", phi, 0.0, None)
+    _check_coefficients(alpha, beta, gamma)
+    return alpha ** phi, beta ** phi, gamma ** phi
+
+
+def constraint(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> float:
+    """α·β²·γ², the FLOPs factor of one step of φ (eq. 3 asks for ≈ 2); 1.2·1.1²·1.15² = 1.920."""
+    _check_coefficients(alpha, beta, gamma)
+    return alpha * beta ** 2 * gamma ** 2
+
+
+def predicted_flops_ratio(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> float:
+    """(α·β²·γ²)^φ: how many times B0's FLOPs eq. 3 predicts at φ (before any rounding)."""
+    check_float("phi", phi, 0.0, None)
+    return constraint(alpha, beta, gamma) ** phi
+
+
+def scaled_resolution(resolution_mult: float, base_resolution: int = BASE_RESOLUTION) -> int:
+    """The input side for a resolution multiplier: ``base × r`` rounded to the nearest pixel."""
+    check_float("resolution_mult", resolution_mult, 0.0, None, low_inclusive=False)
+    check_int("base_resolution", base_resolution, low=1)
+    return max(1, int(round(base_resolution * resolution_mult)))
+
+
+class CompoundCost(NamedTuple):
+    """A scaled EfficientNet's multipliers, its whole-number resolution, and its cost from the plan."""
+
+    phi: float
+    depth_mult: float
+    width_mult: float
+    resolution: int
+    macs: int
+    params: int
+    predicted_macs: float  # base MACs × (α·β²·γ²)^φ, eq. 3's prediction
+    base_macs: int
+
+
+def network_cost(width_mult: float, depth_mult: float, resolution: int, num_classes: int = 1000):
+    """:class:`lightnets.cost.PlanCost` of ``create_model("efficientnet", width_mult=, depth_mult=)``
+    at ``resolution`` px, by the closed-form formulas on :func:`efficientnet_plan`: no module is built,
+    yet MACs and parameters equal ``lightnets.profile`` of the built model."""
+    from lightnets.cost import cost_plan, mbconv_network_plan
+    from lightnets.models.efficientnet import efficientnet_plan
+
+    plan = efficientnet_plan(width_mult, depth_mult)
+    layers = mbconv_network_plan(plan.stem_channels, plan.blocks, plan.head_channels, num_classes)
+    return cost_plan(layers, resolution)
+
+
+def compound_cost(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA,
+                  base_width: float = 1.0, base_depth: float = 1.0, base_resolution: int = BASE_RESOLUTION,
+                  num_classes: int = 1000) -> CompoundCost:
+    """Cost of the base network (B0 by default) compound-scaled by φ: actual MACs and parameters of
+    the rounded network next to eq. 3's prediction base MACs × (α·β²·γ²)^φ.
+
+    The gap between the two is the rounding: channels to multiples of 8, repeats up, pixels to the
+    nearest, and layers that do not scale at all (the classifier's input grows with width only).
+    """
+    depth, width, resolution_mult = multipliers(phi, alpha, beta, gamma)
+    check_float("base_width", base_width, 0.0, None, low_inclusive=False)
+    check_float("base_depth", base_depth, 0.0, None, low_inclusive=False)
+    resolution = scaled_resolution(resolution_mult, base_resolution)
+    actual = network_cost(base_width * width, base_depth * depth, resolution, num_classes)
+    base = network_cost(base_width, base_depth, base_resolution, num_classes)
+    return CompoundCost(phi, base_depth * depth, base_width * width, resolution, actual.macs, actual.params,
+                        base.macs * predicted_flops_ratio(phi, alpha, beta, gamma), base.macs)
+
+
+def official_phi(variant: str, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> dict:
+    """For an official variant, the φ each of its three multipliers implies (log d / log α, ...):
+    the released (width, depth, resolution) are hand-rounded, so the three disagree."""
+    from lightnets.models.efficientnet import VARIANTS
+
+    config = VARIANTS[variant]
+    _check_coefficients(alpha, beta, gamma)
+    return {
+        "depth": math.log(config.depth_mult) / math.log(alpha),
+        "width": math.log(config.width_mult) / math.log(beta),
+        "resolution": math.log(config.resolution / BASE_RESOLUTION) / math.log(gamma),
+    }
+
+
+# The three ways of scaling one dimension alone (Fig. 3), and all three at once, as coefficients.
+KIND_COEFFICIENTS = {
+    "depth": lambda alpha, beta, gamma: (alpha, 1.0, 1.0),
+    "width": lambda alpha, beta, gamma: (1.0, beta, 1.0),
+    "resolution": lambda alpha, beta, gamma: (1.0, 1.0, gamma),
+    "compound": lambda alpha, beta, gamma: (alpha, beta, gamma),
+}
+
+
+def kind_costs(phis, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> dict:
+    """kind → [:class:`CompoundCost` per φ] for B0 scaled by depth only (α^φ), width only (β^φ),
+    resolution only (γ^φ) and all three (compound). The compound FLOPs are the product of the three
+    factors (α^φ · β^{2φ} · γ^{2φ}): in log scale the compound line is the sum of the other three."""
+    return {kind: [compound_cost(phi, *coefficients(alpha, beta, gamma)) for phi in phis]
+            for kind, coefficients in KIND_COEFFICIENTS.items()}
+
+
+class VariantRow(NamedTuple):
+    """An official EfficientNet next to what eq. 3 gives at the φ that fits it best."""
+
+    variant: str
+    phi: float  # mean of the φ its depth, width and resolution each imply
+    depth_official: float
+    depth_rule: float
+    width_official: float
+    width_rule: float
+    resolution_official: int
+    resolution_rule: int
+    blocks_official: int  # MBConv blocks after round_repeats
+    blocks_rule: int
+    macs_official: int
+    macs_rule: int
+
+
+def official_vs_rule(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> list:
+    """B0–B7's released (depth, width, resolution) against (α^φ, β^φ, 224·γ^φ) at each variant's
+    fitted φ, with the whole-number networks each gives (blocks, MACs)."""
+    from lightnets.models.efficientnet import VARIANTS, efficientnet_plan
+
+    rows = []
+    for variant, config in VARIANTS.items():
+        phi = sum(official_phi(variant, alpha, beta, gamma).values()) / 3 if variant != "b0" else 0.0
+        rule = compound_cost(phi, alpha, beta, gamma)
+        official = network_cost(config.width_mult, config.depth_mult, config.resolution)
+        rows.append(VariantRow(
+            variant, phi, config.depth_mult, rule.depth_mult, config.width_mult, rule.width_mult,
+            config.resolution, rule.resolution,
+            len(efficientnet_plan(config.width_mult, config.depth_mult).blocks),
+            len(efficientnet_plan(rule.width_mult, rule.depth_mult).blocks), official.macs, rule.macs))
+    return rows

@@ -1,3 +1,4 @@
+import statistics
 import sys
 
 import pytest
@@ -69,3 +70,33 @@ def test_digits_split_all_1797_uci_digits_75_25_with_masks():
     assert test.images.shape == (449, 3, 32, 32) and test.masks.shape == (449, 32, 32)
     assert (test.masks.float().mean((1, 2)) > 0.01).all()
     assert torch.equal(test.images, Digits("test", 32).images)
+
+
+def test_stripes_are_balanced_repeatable_and_masked():
+    from lightnets.data import STRIPE_CLASSES, Stripes
+
+    first, again = Stripes(8, 32, seed=3), Stripes(8, 32, seed=3)
+    assert torch.equal(first.images, again.images) and torch.equal(first.masks, again.masks)
+    assert first.labels.tolist() == [0, 1, 2, 3, 0, 1, 2, 3] and first.class_names == STRIPE_CLASSES
+    assert first.images.shape == (8, 3, 32, 32) and first.images.dtype == torch.uint8
+    area = first.masks.float().mean((1, 2))
+    assert ((area > 0.05) & (area < 0.35)).all()  # a disc of radius 0.15–0.3 of the side
+
+
+def test_stripes_finer_than_two_pixels_blur_away_at_low_resolution():
+    """Period 0.04 of the side: 1.3 px at 32 px (unresolvable, averaged out), 2.6 px at 64 px."""
+    from lightnets.data import Stripes
+
+    def contrast(resolution):
+        data = Stripes(16, resolution, seed=0, clutter=0.0, period=(0.04, 0.04))
+        images = data.images.float() / 255
+        return statistics.mean(images[i][:, data.masks[i]].std(1).mean().item() for i in range(16))
+
+    assert contrast(32) < 0.6 * contrast(64)
+
+
+def test_stripes_reject_bad_period():
+    from lightnets.data import Stripes
+
+    with pytest.raises(ValueError, match="period"):
+        Stripes(4, 32, period=(0.1, 0.05))

@@ -1,0 +1,394 @@
+"""EfficientNet's scaling experiments in miniature (Tan & Le 2019, arXiv:1905.11946):
+
+* STEP 1 (§4): a small grid search for (α, β, γ) under α·β²·γ² ≈ 2 on a proxy task;
+* Fig. 3 / Table 3: accuracy against MACs when a base network is scaled by depth only, width only,
+  resolution only, or by all three at once (compound scaling).
+
+Every way of scaling is written as coefficients (α, β, γ) with α·β²·γ² = 2 and a step count φ, so
+each step doubles the FLOPs eq. 3 predicts: depth only is (2, 1, 1), width only (1, √2, 1),
+resolution only (1, 1, √2), compound the grid search's winner.
+
+The proxy task is :class:`lightnets.data.Stripes`: a disc of fine stripes on a cluttered
+background, the class is the stripes' orientation (0°, 45°, 90°, 135°). Their period is 5–10% of
+the side: 1.6–3.2 px at the base's 32 px, where the finest blur away, 3.2–6.4 px at 64 px, so
+resolution genuinely matters; the background's line segments are stripes too, so telling the
+disc's orientation from theirs takes filters (width) and context (depth).
+
+Run ``python -m lightnets.experiments.scaling`` (about ten minutes on two CPU cores). It is
+resumable: finished runs are read from their checkpoints, an interrupted run resumes after its
+last finished epoch (``lightnets.train.fit``). Results go to ``results.json`` in ``--directory``
+together with one small weights-only checkpoint per model (``checkpoints/NAME.pt``, loadable by
+``lightnets.train.load_model``), which lesson 05 uses to compare the models' class activation maps.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+from typing import NamedTuple, Optional, Sequence
+
+import torch
+
+DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "scaling"
+RESULTS_FILE = "results.json"
+RESULTS_FORMAT = "lightnets.experiments.scaling/1"
+
+# The base network: EfficientNet-B0's Table 1 shrunk far enough to train on a CPU in seconds.
+BASE = {"width_mult": 0.25, "depth_mult": 0.25, "resolution": 32}
+DATA = {"clutter": 0.5, "scale": (0.15, 0.3), "period": (0.05, 0.1)}
+TRAINING = {"train_size": 1500, "val_size": 500, "epochs": 6, "batch_size": 64, "lr": 5e-3}
+# Stochastic depth and heavy dropout regularise long ImageNet runs; five short epochs need neither.
+MODEL_OPTIONS = {"dropout": 0.1, "stochastic_depth_prob": 0.0}
+
+# One step of φ doubles eq. 3's FLOPs for every kind: α·β²·γ² = 2.
+SINGLE = {"depth": (2.0, 1.0, 1.0), "width": (1.0, math.sqrt(2.0), 1.0), "resolution": (1.0, 1.0, math.sqrt(2.0))}
+
+
+def _solve_gamma(alpha: float, beta: float) -> float:
+    """γ that makes α·β²·γ² = 2 exactly."""
+    return math.sqrt(2.0 / (alpha * beta * beta))
+
+
+# STEP 1's grid, in miniature: a few (α, β), γ solved from the constraint; the paper's own
+# (1.2, 1.1, 1.15) is the first (its product is 1.92, not exactly 2).
+GRID = (
+    (1.2, 1.1, 1.15),
+    (1.4, 1.1, _solve_gamma(1.4, 1.1)),
+    (1.1, 1.2, _solve_gamma(1.1, 1.2)),
+    (1.1, 1.05, _solve_gamma(1.1, 1.05)),
+)
+# STEP 1 in the paper searches at φ = 1 on B0. On our base, one step rounds away: width 0.25 × 1.1
+# keeps every channel count at its multiple of 8, depth 0.25 × 1.2 adds a single block. So the
+# search compares candidates at φ = 2 (four times the FLOPs), where their shapes differ.
+SEARCH_PHI = 2
+PHIS = (1, 2)
+KINDS = ("depth", "width", "resolution", "compound")
+
+
+class Run(NamedTuple):
+    name: str
+    kind: str  # "base", "depth", "width", "resolution", "compound" or "grid"
+    phi: float
+    alpha: float
+    beta: float
+    gamma: float
+    width_mult: float
+    depth_mult: float
+    resolution: int
+
+
+def make_run(name: str, kind: str, phi: float, alpha: float, beta: float, gamma: float,
+             base: Optional[dict] = None) -> Run:
+    """The network ``base`` scaled by (α^φ, β^φ, γ^φ), rounded as :mod:`lightnets.scaling` rounds."""
+    from lightnets import scaling
+
+    base = dict(BASE if base is None else base)
+    depth, width, resolution = scaling.multipliers(phi, alpha, beta, gamma)
+    return Run(name, kind, phi, alpha, beta, gamma, base["width_mult"] * width, base["depth_mult"] * depth,
+               scaling.scaled_resolution(resolution, base["resolution"]))
+
+
+def single_dimension_runs(phis: Sequence[float] = PHIS, base: Optional[dict] = None) -> list:
+    """The base, then depth-only, width-only and resolution-only networks at each φ."""
+    runs = [make_run("base", "base", 0, 1.0, 1.0, 1.0, base)]
+    for kind, (alpha, beta, gamma) in SINGLE.items():
+        runs += [make_run(f"{kind}_phi{phi}", kind, phi, alpha, beta, gamma, base) for phi in phis]
+    return runs
+
+
+def grid_runs(grid: Sequence[tuple] = GRID, phi: float = SEARCH_PHI, base: Optional[dict] = None) -> list:
+    return [make_run(f"grid{i}_phi{phi}", "grid", phi, *coefficients, base) for i, coefficients in enumerate(grid)]
+
+
+def compound_runs(best: tuple, phis: Sequence[float] = PHIS, base: Optional[dict] = None) -> list:
+    return [make_run(f"compound_phi{phi}", "compound", phi, *best, base) for phi in phis]
+
+
+# --- one run -----------------------------------------------------------------------------------
+
+
+def _atomic_json(path: Path, payload: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(payload, file, indent=1, sort_keys=False)
+            file.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+class Datasets:
+    """Train and validation :class:`~lightnets.data.Stripes` per resolution, made once and kept."""
+
+    def __init__(self, train_size: int, val_size: int, seed: int, data: Optional[dict] = None) -> None:
+        self.train_size, self.val_size, self.seed = train_size, val_size, seed
+        self.data, self.cache = dict(DATA if data is None else data), {}
+
+    def __call__(self, resolution: int):
+        from lightnets.data import Stripes
+
+        if resolution not in self.cache:
+            # Independent seeds: validation images are never training images.
+            self.cache[resolution] = (
+                Stripes(self.train_size, resolution, seed=2 * self.seed, **self.data),
+                Stripes(self.val_size, resolution, seed=2 * self.seed + 1, **self.data),
+            )
+        return self.cache[resolution]
+
+
+def compact(state: dict) -> dict:
+    """A finished run's checkpoint as committed: no optimizer state, float tensors in float16
+    (half the size; ``load_model`` copies them back into the float32 model)."""
+    state = {key: value for key, value in state.items() if key != "optimizer"}
+    state["model"] = {name: tensor.half() if tensor.is_floating_point() else tensor
+                      for name, tensor in state["model"].items()}
+    return state
+
+
+def compact_needed(path: Path) -> bool:
+    from lightnets.train import load_checkpoint
+
+    state = load_checkpoint(path)
+    return "optimizer" in state or any(t.dtype == torch.float32 for t in state["model"].values())
+
+
+def model_config(run: Run, num_classes: int) -> dict:
+    return {"num_classes": num_classes, "width_mult": run.width_mult, "depth_mult": run.depth_mult,
+            "resolution": run.resolution, **MODEL_OPTIONS}
+
+
+def train_run(run: Run, directory: Path, datasets: Datasets, training: dict, seed: int,
+              progress: bool = True) -> dict:
+    """Train (or resume, or just re-read) one run; return its results row.
+
+    While training, ``checkpoints/NAME.partial.pt`` holds the full state (optimizer included) so
+    that ``fit`` can resume; when done, ``checkpoints/NAME.pt`` keeps the model alone in half
+    precision (:func:`compact`, small enough to commit) and the partial file is removed.
+    """
+    from lightnets import create_model, scaling, seed_everything
+    from lightnets.train import evaluate, fit, load_checkpoint, load_model, save_checkpoint
+
+    train_set, val_set = datasets(run.resolution)
+    config = model_config(run, len(train_set.class_names))
+    final = directory / "checkpoints" / f"{run.name}.pt"
+    partial = final.with_suffix(".partial.pt")
+    if not final.exists():
+        seed_everything(seed)  # every run starts from the same random state
+        model = create_model("efficientnet", **config)
+        fit(model, train_set, None, epochs=training["epochs"], batch_size=training["batch_size"],
+            lr=training["lr"], seed=seed, device="cpu", checkpoint=partial, progress=progress,
+            model_config=config)
+        save_checkpoint(final, compact(load_checkpoint(partial)))
+        partial.unlink()
+    elif compact_needed(final):
+        save_checkpoint(final, compact(load_checkpoint(final)))
+    # Scored as stored: the half-precision weights the notebooks load are the ones measured.
+    model, history = load_model(final), load_checkpoint(final)["history"]
+    scores = evaluate(model, val_set, device="cpu")
+    cost = scaling.network_cost(run.width_mult, run.depth_mult, run.resolution, config["num_classes"])
+    return {
+        **run._asdict(), "constraint": run.alpha * run.beta ** 2 * run.gamma ** 2,
+        "params": cost.params, "macs": cost.macs, "val_accuracy": scores["accuracy"], "val_loss": scores["loss"],
+        "train_accuracy": history[-1]["train_accuracy"], "train_seconds": sum(row["seconds"] for row in history),
+        "checkpoint": f"checkpoints/{run.name}.pt",
+    }
+
+
+# --- the whole experiment ----------------------------------------------------------------------
+
+
+def versions() -> dict:
+    import numpy
+
+    import lightnets
+
+    return {"python": platform.python_version(), "torch": str(torch.__version__), "numpy": numpy.__version__,
+            "lightnets": lightnets.__version__}
+
+
+def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optional[dict] = None,
+                   phis: Sequence[float] = PHIS, grid: Sequence[tuple] = GRID, search_phi: float = SEARCH_PHI,
+                   base: Optional[dict] = None, progress: bool = True, command: Optional[str] = None,
+                   threads: Optional[int] = None) -> dict:
+    """Run the grid search and the four scaling curves; write and return the results.
+
+    Order: the base and the single-dimension runs, the grid of (α, β, γ) at ``search_phi``, then
+    compound scaling with the grid's best coefficients at every φ in ``phis`` (the grid's own run
+    is reused where φ = ``search_phi``). Results are written after each run, so an interrupted
+    experiment keeps what it finished; running it again resumes.
+    """
+    from tqdm.auto import tqdm
+
+    directory = Path(directory)
+    training = {**TRAINING, **(training or {})}
+    base = dict(BASE if base is None else base)
+    datasets = Datasets(training["train_size"], training["val_size"], seed)
+    results = {
+        "format": RESULTS_FORMAT,
+        "command": command or "python -m lightnets.experiments.scaling",
+        "seed": seed, "versions": versions(), "base": base, "data": {**DATA, "dataset": "lightnets.data.Stripes"},
+        "training": training, "model_options": MODEL_OPTIONS, "search_phi": search_phi,
+        "grid": [list(c) for c in grid], "best": None, "runs": [],
+    }
+    path = directory / RESULTS_FILE
+    if threads is not None:
+        # On a shared CPU, one thread per process avoids the spinning of oversubscribed OpenMP pools.
+        torch.set_num_threads(threads)
+
+    def record(run: Run) -> dict:
+        row = train_run(run, directory, datasets, training, seed, progress)
+        results["runs"].append(row)
+        _atomic_json(path, results)
+        return row
+
+    planned = single_dimension_runs(phis, base) + grid_runs(grid, search_phi, base)
+    bar = tqdm(total=len(planned) + len(phis), desc="scaling runs", disable=not progress)
+    grid_rows = []
+    for run in planned:
+        bar.set_postfix_str(run.name)
+        row = record(run)
+        if run.kind == "grid":
+            grid_rows.append(row)
+        bar.update()
+    best_row = max(grid_rows, key=lambda row: row["val_accuracy"])
+    best = (best_row["alpha"], best_row["beta"], best_row["gamma"])
+    results["best"] = list(best)
+    for run in compound_runs(best, phis, base):
+        bar.set_postfix_str(run.name)
+        if run.phi == search_phi:
+            # The winner was trained already: same network, same seed, so the same run.
+            row = {**best_row, "name": run.name, "kind": "compound"}
+            results["runs"].append(row)
+            _atomic_json(path, results)
+        else:
+            record(run)
+        bar.update()
+    bar.close()
+    return results
+
+
+def load_results(directory=DEFAULT_DIRECTORY) -> dict:
+    """The results file the experiment wrote in ``directory``."""
+    path = Path(directory) / RESULTS_FILE
+    with open(path) as file:
+        results = json.load(file)
+    if results.get("format") != RESULTS_FORMAT:
+        raise ValueError(f"{path} is not a scaling results file ({RESULTS_FORMAT})")
+    return results
+
+
+def curves(results: dict) -> dict:
+    """kind → rows sorted by MACs, each curve starting at the shared base (Fig. 3's lines)."""
+    rows = results["runs"]
+    base = [row for row in rows if row["kind"] == "base"]
+    return {kind: sorted(base + [row for row in rows if row["kind"] == kind], key=lambda row: row["macs"])
+            for kind in KINDS}
+
+
+def load_scaled_models(directory=DEFAULT_DIRECTORY, phi: Optional[float] = None) -> dict:
+    """kind → (model in eval mode, its results row) for the depth-, width-, resolution- and
+    compound-scaled models at one φ (the largest trained by default), i.e. at a matching cost
+    (each ≈ 2^φ × the base's FLOPs): what EfficientNet Fig. 7 compares the class activation maps of.
+    ``row["resolution"]`` is the input side each model was trained at."""
+    from lightnets.train import load_model
+
+    directory = Path(directory)
+    results = load_results(directory)
+    rows = [row for row in results["runs"] if row["kind"] in KINDS]
+    if phi is None:
+        phi = max(row["phi"] for row in rows)
+    chosen = {row["kind"]: row for row in rows if row["phi"] == phi}
+    missing = [kind for kind in KINDS if kind not in chosen]
+    if missing:
+        raise ValueError(f"phi={phi} has no finished run for {missing} in {directory}")
+    return {kind: (load_model(directory / chosen[kind]["checkpoint"]), chosen[kind]) for kind in KINDS}
+
+
+def scaled_cams(models: dict, num_images: int = 200, display_resolution: int = 64, seed: int = 1,
+                layer: Optional[str] = "features.3", data: Optional[dict] = None) -> dict:
+    """EfficientNet Fig. 7 in miniature: class activation maps of the same scenes under the depth-,
+    width-, resolution- and compound-scaled models (``models``: :func:`load_scaled_models`' output).
+
+    Each scene is drawn once at ``display_resolution`` px (validation seed ``seed``: images the
+    models never trained on) and shrunk with area averaging to each model's own resolution, as a
+    camera with fewer pixels would see it; the maps come back upsampled to ``display_resolution``
+    so they can be compared pixel by pixel and scored by the pointing game against the scene's mask.
+
+    EfficientNet's last map is the input shrunk 32 times: 1×1 at our base's 32 px, where CAM is a
+    constant. So by default the maps are Grad-CAM at ``layer="features.3"``, the end of Table 1's
+    stage 4 (stride 8: 4×4 at 32 px, 8×8 at 64 px); ``layer=None`` gives plain CAM on the last map,
+    as the paper's Fig. 7 draws it for 224–600 px inputs.
+    Returns {"images", "masks", "labels", "class_names", and per kind: {"maps", "predictions",
+    "accuracy", "pointing"}} (pointing: the fraction of images whose map peaks on the disc).
+    """
+    from lightnets import cam
+    from lightnets.data import Stripes
+
+    scenes = Stripes(num_images, display_resolution, seed=seed, **dict(DATA if data is None else data))
+    images, labels, masks = scenes.batch(range(num_images))
+    out = {"images": images, "masks": masks, "labels": labels, "class_names": scenes.class_names}
+    for kind, (model, row) in models.items():
+        side = row["resolution"]
+        seen = torch.nn.functional.interpolate(images, size=(side, side), mode="area") \
+            if side != display_resolution else images
+        with torch.no_grad():
+            predictions = model.eval()(seen).argmax(1)
+        maps = cam.cam(model, seen, target=labels) if layer is None else \
+            cam.grad_cam(model, seen, target=labels, layer=layer)
+        maps = cam.postprocess(maps, (display_resolution, display_resolution))
+        out[kind] = {"maps": maps, "predictions": predictions,
+                     "accuracy": (predictions == labels).float().mean().item(),
+                     "pointing": cam.pointing_game(maps, masks).float().mean().item()}
+    return out
+
+
+def run_live(directory, phi: float = 1, training: Optional[dict] = None, coefficients: tuple = GRID[0],
+             seed: int = 0, progress: bool = False) -> list:
+    """A small subset re-run live (the notebook's ``RUN_LIVE``): the base and each kind at one φ,
+    compound with ``coefficients``, under ``training`` (defaults: the experiment's). Returns rows."""
+    directory = Path(directory)
+    training = {**TRAINING, **(training or {})}
+    datasets = Datasets(training["train_size"], training["val_size"], seed)
+    runs = single_dimension_runs((phi,)) + compound_runs(coefficients, (phi,))
+    return [train_run(run, directory, datasets, training, seed, progress) for run in runs]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lightnets.experiments.scaling",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--directory", default=str(DEFAULT_DIRECTORY), help="results and checkpoints go here")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=TRAINING["epochs"])
+    parser.add_argument("--train-size", type=int, default=TRAINING["train_size"])
+    parser.add_argument("--val-size", type=int, default=TRAINING["val_size"])
+    parser.add_argument("--phis", type=float, nargs="+", default=list(PHIS))
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> dict:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    phis = [int(p) if float(p).is_integer() else p for p in args.phis]
+    training = {"epochs": args.epochs, "train_size": args.train_size, "val_size": args.val_size}
+    command = " ".join(["python -m lightnets.experiments.scaling", *argv])
+    results = run_experiment(args.directory, args.seed, training, phis, progress=not args.no_progress,
+                             command=command, threads=args.threads)
+    for row in results["runs"]:
+        print(f"{row['name']:>16}  {row['macs'] / 1e6:6.2f} M MACs  {row['params'] / 1e3:6.1f} k params  "
+              f"{row['resolution']:3d} px  val acc {row['val_accuracy']:.3f}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+import statistics
+import time
+
+import pytest
+
+from lightnets import scaling, widgets
+
+
+def test_widgets_compound_state_at_the_papers_sliders_matches_scaling():
+    state = widgets.compound_state(1.2, 1.1, 1.15, 1.0)
+    assert round(state.constraint, 3) == 1.920
+    assert (state.depth_mult, state.width_mult, state.resolution) == pytest.approx((1.2, 1.1, 258))
+    expected = scaling.compound_cost(1.0)
+    assert (state.macs, state.params) == (expected.macs, expected.params)
+    assert state.predicted_macs == pytest.approx(expected.predicted_macs)
+    assert [name for name, _, _ in state.variants] == [f"B{i}" for i in range(8)]
+
+
+def test_widgets_compound_state_places_b7_near_phi_7_on_the_papers_curve():
+    # B7 costs 37.7 G MACs = 97.8 × B0; log(97.8) / log(1.92) = 7.02
+    phis = {name: phi for name, _, phi in widgets.compound_state(1.2, 1.1, 1.15, 1.0).variants}
+    assert phis["B0"] == 0
+    assert 6.5 < phis["B7"] < 7.5
+
+
+def test_widgets_render_compound_shows_constraint_macs_params_resolution():
+    text = widgets.render_compound(1.2, 1.1, 1.15, 1.0)
+    assert "1.920" in text and "258 px" in text and "<svg" in text
+    assert f"{scaling.compound_cost(1.0).macs / 1e6:,.0f} M" in text
+
+
+def test_widgets_render_compound_reports_multipliers_outside_the_plan():
+    text = widgets.render_compound(1.5, 1.5, 1.5, 8.0)  # depth 1.5^8 = 25.6 > 8
+    assert "outside the plan" in text
+
+
+def test_widgets_render_compound_with_all_coefficients_1_predicts_no_growth():
+    state = widgets.compound_state(1.0, 1.0, 1.0, 5.0)
+    assert state.constraint == 1.0 and state.macs == state.predicted_macs
+    assert all(phi is None for _, _, phi in state.variants)
+
+
+@pytest.mark.parametrize("values", [(1.2, 1.1, 1.15, 1.0), (1.5, 1.5, 1.5, 8.0), (1.3, 1.3, 1.3, 7.9),
+                                    (1.0, 1.0, 1.0, 0.0)])
+def test_widgets_render_compound_updates_in_under_50_ms(values):
+    widgets.render_compound(*values)  # B0–B7's costs are computed once, then cached
+    alpha, beta, gamma, phi = values
+    times = []
+    for step in range(1, 6):
+        moved = (max(1.0, alpha - 0.001 * step), beta, gamma, phi)  # a new slider value: nothing cached
+        start = time.perf_counter()
+        widgets.render_compound(*moved)
+        times.append(time.perf_counter() - start)
+    assert statistics.median(times) < 0.050
+
+
+def test_widgets_compound_widget_moves_refill_the_view():
+    box = widgets.compound_widget()
+    *sliders, view = box.children
+    assert view.value == widgets.render_compound(1.2, 1.1, 1.15, 1.0)
+    sliders[3].value = 3.0  # φ
+    assert view.value == widgets.render_compound(1.2, 1.1, 1.15, 3.0)
+    assert f"{scaling.compound_cost(3.0).resolution} px" in view.value
+
+
+def test_plots_compound_curve_and_macs_by_kind_return_what_they_drew():
+    import matplotlib.pyplot as plt
+
+    from lightnets import plots
+
+    fig, data = plots.compound_curve(widgets.compound_state(1.2, 1.1, 1.15, 1.0))
+    plt.close(fig)
+    assert data["actual_macs"][0] == data["predicted_macs"][0] == 385_814_752  # B0
+    assert 6.5 < data["variants"]["B7"][0] < 7.5
+    fig, data = plots.macs_by_scaling_kind(scaling.kind_costs([0, 1, 2]))
+    plt.close(fig)
+    # eq. 3 in log scale: compound's predicted growth is the product of the three single ones
+    growth = {kind: series["predicted_macs"][2] / series["predicted_macs"][0] for kind, series in data.items()}
+    assert growth["compound"] == pytest.approx(growth["depth"] * growth["width"] * growth["resolution"])
