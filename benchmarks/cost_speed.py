@@ -12,23 +12,18 @@ lightnets has not registered it yet; torchvision is not a dependency of lightnet
 from __future__ import annotations
 
 import argparse
-import math
 import platform
 import statistics
 import time
-from types import SimpleNamespace
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import lightnets
-from lightnets import cost
-from lightnets.layers import make_divisible
+from lightnets import cost, scaling
 from lightnets.registry import model_spec
 
 PREFERRED = ("efficientnet_b7", "densenet161", "efficientnet_b6", "resnet50", "mobilenet_v1")
-# EfficientNet §3.3: depth α = 1.2, width β = 1.1, resolution γ = 1.15 per unit of φ.
-ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
 
 
 def pick_model(name: str | None, resolution: int | None, use_torchvision: bool):
@@ -55,40 +50,6 @@ def timed(fn, repeats: int) -> tuple:
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
-
-
-def compound_plan(phi: int):
-    """(plan, resolution) for compound-scaling coefficient φ.
-
-    Uses EfficientNet's own plan when lightnets.models.efficientnet provides ``efficientnet_plan``;
-    until then the same α/β/γ rule scales MobileNetV2's Table 2 (an MBConv network as well).
-    """
-    depth_mult, width_mult, resolution = ALPHA ** phi, BETA ** phi, round(224 * GAMMA ** phi)
-    try:
-        from lightnets.models.efficientnet import efficientnet_plan
-    except ImportError:
-        efficientnet_plan = None
-    if efficientnet_plan is not None:
-        spec = efficientnet_plan(width_mult, depth_mult)
-        if isinstance(spec, tuple):
-            stem, blocks, head = spec
-        else:
-            stem, blocks, head = spec.stem_channels, spec.blocks, spec.head_channels
-        return cost.mbconv_network_plan(stem, blocks, head), resolution, "EfficientNet"
-    from lightnets.models.mobilenet_v2 import TABLE_2
-
-    stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
-    channels = stem_channels = make_divisible(stem.out_channels * width_mult, 8)
-    blocks = []
-    for row in bottlenecks:
-        out = make_divisible(row.out_channels * width_mult, 8)
-        for i in range(math.ceil(row.repeats * depth_mult)):
-            blocks.append(SimpleNamespace(in_channels=channels, out_channels=out, kernel_size=3,
-                                          expanded_channels=round(channels * row.expansion),
-                                          stride=row.stride if i == 0 else 1))
-            channels = out
-    head = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
-    return cost.mbconv_network_plan(stem_channels, blocks, head), resolution, "MobileNetV2 (EfficientNet plan not yet in lightnets)"
 
 
 def main() -> None:
@@ -118,16 +79,15 @@ def main() -> None:
     print(f"   forward + FlopCounterMode (real)  {forward_s * 1e3:9.1f} ms   {flops / 1e9:.3f} GFLOPs = 2 × MACs: {flops == 2 * measured.macs}")
     print(f"   profile is {forward_s / profile_s:.1f}× faster (needed: ≥ 5×)")
 
-    print("\n2. compound scaling: cost a configuration from its plan, no model built")
+    print("\n2. compound scaling: cost EfficientNet-B0 scaled by φ from its plan, no model built")
     worst = 0.0
     for phi in range(9):
-        seconds, (plan, resolution, family) = timed(lambda: compound_plan(phi), repeats=1)
-        costing_s, result = timed(lambda: cost.cost_plan(plan, resolution), repeats=20)
-        total_ms = (seconds + costing_s) * 1e3
-        worst = max(worst, total_ms)
-        print(f"   φ={phi}  {resolution:3d} px  {len(plan):4d} layers  {result.macs / 1e9:7.3f} GMACs"
-              f"  {result.params / 1e6:7.2f} M params  {total_ms:6.3f} ms")
-    print(f"   baseline: {family}")
+        depth_mult, width_mult, resolution_mult = scaling.multipliers(phi)
+        resolution = scaling.scaled_resolution(resolution_mult)
+        seconds, result = timed(lambda: scaling.network_cost(width_mult, depth_mult, resolution), repeats=20)
+        worst = max(worst, seconds * 1e3)
+        print(f"   φ={phi}  {resolution:3d} px  {result.macs / 1e9:7.3f} GMACs"
+              f"  {result.params / 1e6:7.2f} M params  {seconds * 1e3:6.3f} ms")
     print(f"   slowest configuration {worst:.3f} ms (needed: < 50 ms)")
 
 
