@@ -225,20 +225,12 @@ class Profile:
     @property
     def params_by_type(self) -> dict:
         """Parameters summed per layer type (the weights of the counted rows)."""
-        totals: dict = {}
-        for row in self.by_layer:
-            if row.params:
-                totals[row.type] = totals.get(row.type, 0) + row.params
-        return totals
+        return _totals(self.by_layer, "type", value="params", skip_zero=True)
 
     @property
     def weights_by_type(self) -> dict:
         """Weights (no biases, no BatchNorm) per layer type: MobileNetV1 Table 2's "Parameters"."""
-        totals: dict = {}
-        for row in self.by_layer:
-            if row.weights:
-                totals[row.type] = totals.get(row.type, 0) + row.weights
-        return totals
+        return _totals(self.by_layer, "type", value="weights", skip_zero=True)
 
     def shares(self) -> dict:
         """Each type's fraction of ``macs`` (MobileNetV1 Table 2's "Mult-Adds" column)."""
@@ -249,10 +241,12 @@ class Profile:
         return format_profile(self, max_rows)
 
 
-def _totals(rows: Iterable[LayerCost], key: str) -> dict:
+def _totals(rows: Iterable[LayerCost], key: str, value: str = "macs", skip_zero: bool = False) -> dict:
     totals: dict = {}
     for row in rows:
-        totals[getattr(row, key)] = totals.get(getattr(row, key), 0) + row.macs
+        amount = getattr(row, value)
+        if amount or not skip_zero:
+            totals[getattr(row, key)] = totals.get(getattr(row, key), 0) + amount
     return totals
 
 
