@@ -47,7 +47,7 @@ from torch import nn
 from torch.func import functional_call
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from lightnets.registry import check_choice, check_int
+from lightnets._checks import check_choice, check_int
 
 CONVENTIONS = ("paper", "all")
 

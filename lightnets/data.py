@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from lightnets.registry import check_choice, check_float, check_int
+from lightnets._checks import check_choice, check_float, check_int
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "ring")
 STRIPE_CLASSES = ("0°", "45°", "90°", "135°")  # the stripes' orientation, counter-clockwise from horizontal

@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from lightnets.registry import check_float, check_int
+from lightnets._checks import check_float, check_int
 
 
 def spiral(n_points: int = 400, turns: float = 2.0) -> np.ndarray:

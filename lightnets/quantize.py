@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from lightnets.registry import check_float
+from lightnets._checks import check_float
 
 INT8 = (-128, 127)
 UINT8 = (0, 255)

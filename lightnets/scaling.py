@@ -17,7 +17,7 @@ import math
 from typing import NamedTuple
 
 from lightnets.layers import make_divisible
-from lightnets.registry import check_float, check_int
+from lightnets._checks import check_float, check_int
 
 # EfficientNet §4, STEP 1: the grid search's result for B0 (depth, width, resolution per unit of φ).
 ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15

@@ -32,7 +32,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
-from lightnets.registry import check_choice, check_float, check_int
+from lightnets._checks import check_choice, check_float, check_int
 from lightnets.utils import seed_everything
 
 CHECKPOINT_FORMAT = "lightnets.train/1"

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from lightnets.layers import ConvBNAct, InvertedResidual
-from lightnets.registry import check_choice, check_int
+from lightnets._checks import check_choice, check_int
 from lightnets.utils import seed_everything
 
 VARIANTS = {  # name: (bottleneck activation, shortcut), the two axes of Fig. 6

@@ -17,7 +17,8 @@ from torch import nn
 
 from lightnets.layers import ConvBNAct, InvertedResidual
 from lightnets.models.base import Network, init_weights
-from lightnets.registry import Reported, check_float, check_int, register
+from lightnets._checks import check_float, check_int
+from lightnets.registry import Reported, register
 from lightnets.scaling import round_filters, round_repeats
 
 PAPER = "Tan & Le 2019, arXiv:1905.11946"

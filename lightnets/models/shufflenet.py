@@ -17,7 +17,8 @@ from torch import nn
 
 from lightnets.layers import ConvBNAct, ShuffleUnitV1, ShuffleUnitV2, make_divisible
 from lightnets.models.base import Network, init_weights
-from lightnets.registry import Reported, check_float, register
+from lightnets._checks import check_float
+from lightnets.registry import Reported, register
 
 
 class V1Row(NamedTuple):

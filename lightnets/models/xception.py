@@ -14,7 +14,8 @@ from torch import nn
 
 from lightnets.layers import ConvBNAct, SeparableConvBNAct, XceptionBlock
 from lightnets.models.base import Network, output_side, smallest_input_side
-from lightnets.registry import Reported, check_float, register
+from lightnets._checks import check_float
+from lightnets.registry import Reported, register
 
 
 class Module(NamedTuple):
