@@ -1,0 +1,63 @@
+"""Exercises for lesson 02, inverted residuals and linear bottlenecks (MobileNetV2)."""
+from __future__ import annotations
+
+from lightnets.exercises._question import Question, choice, numeric
+
+
+def _block_macs(expansion: int = 6, with_expansion_factor: bool = True) -> int:
+    # MobileNetV2 §3.3: a block of input d′ = 24, output d″ = 24, expansion t, 3×3 depthwise on a
+    # 56×56 map costs h·w·d′·t·(d′ + k² + d″); counted here from our InvertedResidual itself.
+    from lightnets import profile
+    from lightnets.layers import InvertedResidual
+    t = expansion if with_expansion_factor else 1
+    block = InvertedResidual(24, 24, 24 * t, kernel_size=3)
+    return profile(block, (1, 24, 56, 56)).macs
+
+
+def _streamed_peak_kb(width_mult: float) -> float:
+    from lightnets import create_model
+    from lightnets.memory import inference_steps, peak_memory
+    steps = inference_steps(create_model("mobilenet_v2", width_mult=width_mult))
+    return peak_memory(steps) / 1000
+
+
+q1 = Question(
+    name="lesson02.q1",
+    prompt="Mult-Adds of one MobileNetV2 block with d′ = d″ = 24, expansion t = 6, a 3×3 depthwise "
+           "and stride 1 on a 56×56 map (§3.3's h·w·d′·t·(d′ + k² + d″)).",
+    checker=numeric(_block_macs, mistakes=[
+        (lambda: _block_macs(with_expansion_factor=False),
+         "you left out the expansion factor t: the depthwise and both 1×1 layers work on t·d′ "
+         "channels")]),
+    hints=["Expansion 1×1: h·w·d′·t·d′; depthwise: h·w·t·d′·k²; projection: h·w·t·d′·d″.",
+           "56·56·24·6·(24 + 9 + 24)"],
+    solution_code="answer = 56 * 56 * 24 * 6 * (24 + 3 * 3 + 24)",
+)
+
+q2 = Question(
+    name="lesson02.q2",
+    prompt="An inverted residual's channel widths, input → inside → output: 'narrow-wide-narrow' "
+           "or 'wide-narrow-wide'?",
+    checker=choice(lambda: "narrow-wide-narrow", {
+        "wide-narrow-wide": "that is ResNet's classic bottleneck (compress, then expand); MobileNetV2 "
+                            "inverts it: the shortcut joins the thin bottlenecks"}),
+    hints=["Where does MobileNetV2 put the shortcut: between the expanded layers or the bottlenecks?"],
+    solution_code="answer = 'narrow-wide-narrow'",
+)
+
+q3 = Question(
+    name="lesson02.q3",
+    prompt="Streamed peak activation memory (§5.1, 16-bit values) of MobileNetV2 at width_mult=0.5, "
+           "in KB (1 KB = 1000 bytes).",
+    checker=numeric(lambda: _streamed_peak_kb(0.5), rel_tol=1e-6, mistakes=[
+        (lambda: _streamed_peak_kb(1.0) / 2,
+         "you halved the α = 1 peak; check with `inference_steps` — channel counts are rounded to "
+         "multiples of 8, so the peak tensor need not halve exactly"),
+        (lambda: _streamed_peak_kb(1.0) / 4,
+         "activation memory is linear in channels (α), not in α²")]),
+    hints=["`peak_memory(inference_steps(create_model('mobilenet_v2', width_mult=0.5)))`",
+           "It returns bytes; divide by 1000."],
+    solution_code="from lightnets.memory import inference_steps, peak_memory\n"
+                  "steps = inference_steps(create_model('mobilenet_v2', width_mult=0.5))\n"
+                  "answer = peak_memory(steps) / 1000",
+)

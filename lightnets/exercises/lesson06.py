@@ -1,0 +1,71 @@
+"""Exercises for lesson 06, what a network costs."""
+from __future__ import annotations
+
+from lightnets.exercises._question import Question, choice, numeric
+
+
+def _smallest_groups() -> int:
+    # The smallest g dividing 256 for which a 3×3 grouped conv (256 → 256, 28×28) costs no more than
+    # the 1×1 conv with the same channels.
+    from lightnets.cost import grouped_conv_macs, pointwise_conv_macs
+    pointwise = pointwise_conv_macs(256, 256, 28)
+    return next(g for g in range(1, 257)
+                if 256 % g == 0 and grouped_conv_macs(256, 256, 3, g, 28) <= pointwise)
+
+
+def _largest_tool() -> str:
+    from lightnets import create_model
+    from lightnets.cost import tool_counts
+    counts = tool_counts(create_model("mobilenet_v2"))
+    return max((tool for tool in counts if tool not in ("paper", "all")),
+               key=lambda tool: counts[tool].count)
+
+
+def _fc_share_percent(width_mult: float) -> float:
+    from lightnets import create_model, profile
+    cost = profile(create_model("mobilenet_v1", width_mult=width_mult))
+    return 100 * sum(row.macs for row in cost.by_layer if row.type == "linear") / cost.macs
+
+
+q1 = Question(
+    name="lesson06.q1",
+    prompt="The smallest number of groups g (a divisor of 256) for which a 3×3 grouped convolution "
+           "256 → 256 on a 28×28 map costs no more Mult-Adds than a 1×1 convolution.",
+    checker=numeric(_smallest_groups, mistakes=[
+        (lambda: 9, "9 makes the costs equal on paper, but a grouped conv needs g to divide the "
+                    "channels: 256 % 9 ≠ 0")]),
+    hints=["The grouped 3×3 costs 9/g of the standard 3×3; the 1×1 costs 1/9 of it.",
+           "Try the divisors of 256 with `cost.grouped_conv_macs`."],
+    solution_code="from lightnets.cost import grouped_conv_macs, pointwise_conv_macs\n"
+                  "answer = next(g for g in (1, 2, 4, 8, 16, 32, 64, 128, 256)\n"
+                  "              if grouped_conv_macs(256, 256, 3, g, 28)\n"
+                  "              <= pointwise_conv_macs(256, 256, 28))",
+)
+
+q2 = Question(
+    name="lesson06.q2",
+    prompt="Of the tools `cost.tool_counts` rebuilds, which reports the largest figure for "
+           "mobilenet_v2? Give the key.",
+    checker=choice(_largest_tool, {
+        "thop": "thop counts BatchNorm twice, but another tool counts every MAC as two FLOPs",
+        "ptflops": "ptflops adds biases and activations, but another tool doubles everything"}),
+    hints=["`tool_counts(create_model('mobilenet_v2'))` maps each tool to a ToolCount.",
+           "One of them counts a multiply and an add separately."],
+    solution_code="counts = cost.tool_counts(create_model('mobilenet_v2'))\n"
+                  "answer = max((t for t in counts if t not in ('paper', 'all')),\n"
+                  "             key=lambda t: counts[t].count)",
+)
+
+q3 = Question(
+    name="lesson06.q3",
+    prompt="The fully connected layer's share (percent) of MobileNetV1's Mult-Adds at width_mult "
+           "= 0.5, 224 px.",
+    checker=numeric(lambda: _fc_share_percent(0.5), rel_tol=1e-3, mistakes=[
+        (lambda: _fc_share_percent(1.0),
+         "the FC layer's Mult-Adds fall by α (its input is α·1024 features) while the "
+         "convolutions' fall by about α², so its share grows")]),
+    hints=["Sum the rows of type 'linear' in `profile(create_model('mobilenet_v1', "
+           "width_mult=0.5)).by_layer`."],
+    solution_code="cost = profile(create_model('mobilenet_v1', width_mult=0.5))\n"
+                  "answer = 100 * sum(r.macs for r in cost.by_layer if r.type == 'linear') / cost.macs",
+)
