@@ -84,6 +84,13 @@ def _check_images(model: nn.Module, x: torch.Tensor) -> None:
         raise ValueError(f"x must be a non-empty (N, C, H, W) float tensor, got {x.dtype} "
                          f"of shape {tuple(x.shape)}")
     _check_finite("x", x)
+    channels, smallest = getattr(model, "in_channels", None), getattr(model, "min_resolution", None)
+    if isinstance(channels, int) and x.shape[1] != channels:
+        raise ValueError(f"x must have {channels} channels for {type(model).__name__}, "
+                         f"got shape {tuple(x.shape)}")
+    if isinstance(smallest, int) and min(x.shape[2:]) < smallest:
+        raise ValueError(f"x's height and width must be >= {smallest} px for "
+                         f"{type(model).__name__}, got shape {tuple(x.shape)}")
 
 
 def _check_finite(name: str, tensor: torch.Tensor) -> None:
@@ -107,6 +114,7 @@ def _targets(target: Target, logits: torch.Tensor) -> torch.Tensor:
     if target is None:
         return logits.argmax(1)
     if isinstance(target, int) and not isinstance(target, bool):
+        check_int("target", target, low=0, high=classes - 1)
         chosen = torch.full((count,), target, dtype=torch.long)
     elif isinstance(target, torch.Tensor):
         if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
@@ -115,6 +123,8 @@ def _targets(target: Target, logits: torch.Tensor) -> torch.Tensor:
     elif isinstance(target, (list, tuple, range)):
         if not all(isinstance(t, (int, np.integer)) and not isinstance(t, bool) for t in target):
             raise TypeError(f"target must be None, a class index or a list of them, got {target!r}")
+        for t in target:
+            check_int("target", int(t), low=0, high=classes - 1)
         chosen = torch.tensor([int(t) for t in target], dtype=torch.long)
     else:
         raise TypeError(f"target must be None, a class index or a list of them, "

@@ -20,7 +20,6 @@ import pickle
 import socket
 import sys
 import time
-import zipfile
 from typing import Optional, Union
 
 import torch
@@ -127,7 +126,7 @@ def load_checkpoint(path: PathLike, map_location: Union[str, torch.device] = "cp
         raise CheckpointError(path, "holds objects other than tensors and plain data, so it was "
                               f"not loaded ({str(error).splitlines()[0][:200]})",
                               "load only checkpoints written by lightnets.train") from None
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 (damaged bytes fail anywhere in the unpickler)
         raise CheckpointError(path, f"is damaged or not a PyTorch file "
                               f"({type(error).__name__}: {str(error)[:200]})") from None
     if not isinstance(state, dict) or state.get("format") not in (CHECKPOINT_FORMAT, *OLD_FORMATS):

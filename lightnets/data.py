@@ -35,7 +35,8 @@ class MaskedImages(Dataset):
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, masks: torch.Tensor,
                  class_names: Sequence[str]) -> None:
-        if isinstance(class_names, str) or not all(isinstance(n, str) for n in class_names):
+        if isinstance(class_names, str) or not isinstance(class_names, (list, tuple)) \
+                or not all(isinstance(n, str) for n in class_names):
             raise TypeError(f"class_names must be a sequence of str, got {class_names!r}")
         class_names = tuple(class_names)
         if not class_names or len(set(class_names)) != len(class_names):
@@ -227,7 +228,7 @@ class Shapes(MaskedImages):
         check_int("seed", seed, low=0)
         check_float("clutter", clutter, 0.0, 1.0)
         scale = _check_pair("scale", scale, 0.0, 0.5, high_inclusive=False)
-        if isinstance(classes, str):
+        if not isinstance(classes, (list, tuple)):
             raise TypeError(f"classes must be a sequence of names from {SHAPE_CLASSES}, got {classes!r}")
         classes = tuple(classes)
         for name in classes:

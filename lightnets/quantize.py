@@ -39,7 +39,7 @@ def _check_bounds(bounds) -> tuple:
 def quantize(x: torch.Tensor, scale: float, zero_point: int = 0, bounds: tuple = INT8) -> torch.Tensor:
     """Integer codes of ``x``: round(x / scale) + zero_point, clamped to ``bounds`` (int64 tensor)."""
     _check_tensor("x", x, integer=False)
-    check_float("scale", scale, 0.0, None, low_inclusive=False)
+    scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
     check_int("zero_point", zero_point, low=-2**31, high=2**31 - 1)
     bounds = _check_bounds(bounds)
     return torch.clamp(torch.round(x / scale) + zero_point, *bounds).to(torch.int64)
@@ -48,7 +48,7 @@ def quantize(x: torch.Tensor, scale: float, zero_point: int = 0, bounds: tuple =
 def dequantize(codes: torch.Tensor, scale: float, zero_point: int = 0) -> torch.Tensor:
     """The real numbers the ``codes`` stand for."""
     _check_tensor("codes", codes, integer=True)
-    check_float("scale", scale, 0.0, None, low_inclusive=False)
+    scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
     check_int("zero_point", zero_point, low=-2**31, high=2**31 - 1)
     return (codes - zero_point).to(torch.float64) * scale
 
