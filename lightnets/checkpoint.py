@@ -123,9 +123,14 @@ def load_checkpoint(path: PathLike, map_location: Union[str, torch.device] = "cp
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         # weights_only refuses any object that is not plain data: never run code from a file.
-        raise CheckpointError(path, "holds objects other than tensors and plain data, so it was "
-                              f"not loaded ({str(error).splitlines()[0][:200]})",
-                              "load only checkpoints written by lightnets.train") from None
+        reason = next((line.strip() for line in str(error).splitlines()
+                       if "unsupported global" in line.lower()), None)
+        if reason is not None:
+            raise CheckpointError(path, "holds objects other than tensors and plain data, so it "
+                                  f"was not loaded ({reason[:200]})",
+                                  "load only checkpoints written by lightnets.train") from None
+        raise CheckpointError(path, "is damaged or not a PyTorch file (it does not unpickle)") \
+            from None
     except Exception as error:  # noqa: BLE001 (damaged bytes fail anywhere in the unpickler)
         raise CheckpointError(path, f"is damaged or not a PyTorch file "
                               f"({type(error).__name__}: {str(error)[:200]})") from None
@@ -188,7 +193,8 @@ def clean_temporary_files(path: PathLike, older_than: float = STALE_SECONDS) -> 
     directory = os.path.dirname(os.path.abspath(path))
     suffix = os.path.splitext(path)[1]
     removed = []
-    for temporary in glob.glob(os.path.join(glob.escape(directory), f"{TEMPORARY_PREFIX}*{suffix}")):
+    pattern = os.path.join(glob.escape(directory), f"{TEMPORARY_PREFIX}*{suffix}")
+    for temporary in glob.glob(pattern):
         with contextlib.suppress(OSError):
             if time.time() - os.path.getmtime(temporary) > older_than:
                 os.remove(temporary)
@@ -200,7 +206,7 @@ def clean_temporary_files(path: PathLike, older_than: float = STALE_SECONDS) -> 
 
 
 def load_model(path: PathLike, map_location: Union[str, torch.device] = "cpu") -> torch.nn.Module:
-    """Rebuild the model a checkpoint was trained from (``create_model(model_name, **model_config)``)
+    """Rebuild the model a checkpoint was trained from (``create_model(name, **model_config)``)
     and load its weights; the model comes back in eval mode.
 
     Needs a checkpoint written by ``fit(..., model_config=...)`` on a model made by
@@ -245,17 +251,25 @@ class CheckpointLock:
     """An exclusive lock on ``PATH.lock`` while a run owns checkpoint ``PATH``.
 
     ``acquire`` fails at once (no waiting) with :class:`CheckpointError` naming the owner's pid,
-    host and command. The lock dies with its process (``kill -9`` included), so a crashed run
-    never blocks the next; the file is removed on release.
+    host and command. Within one process it nests (the command line takes the lock before
+    generating data, then ``fit`` takes it again). The lock dies with its process (``kill -9``
+    included), so a crashed run never blocks the next; the file is removed on release.
     """
+
+    _held: dict = {}  # lock path -> times acquired in this process (the command line, then fit)
 
     def __init__(self, path: PathLike) -> None:
         self.path = os.fspath(path)
-        self.lock_path = self.path + ".lock"
+        self.lock_path = os.path.abspath(self.path + ".lock")
         self.handle: Optional[int] = None
+        self.nested = False
 
     def acquire(self) -> "CheckpointLock":
         if fcntl is None:
+            return self
+        if CheckpointLock._held.get(self.lock_path):
+            CheckpointLock._held[self.lock_path] += 1
+            self.nested = True
             return self
         os.makedirs(os.path.dirname(os.path.abspath(self.lock_path)), exist_ok=True)
         while True:
@@ -283,11 +297,17 @@ class CheckpointLock:
         os.write(handle, owner.encode())
         os.fsync(handle)
         self.handle = handle
+        CheckpointLock._held[self.lock_path] = 1
         return self
 
     def release(self) -> None:
+        if self.nested:
+            CheckpointLock._held[self.lock_path] -= 1
+            self.nested = False
+            return
         if self.handle is None:
             return
+        CheckpointLock._held.pop(self.lock_path, None)
         with contextlib.suppress(OSError):
             os.remove(self.lock_path)  # while still locked: no one can lock the old name now
         os.close(self.handle)

@@ -108,14 +108,15 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256,
 
 
 def learning_rate(step: int, total_steps: int, peak: float, warmup_steps: int) -> float:
-    """Linear warm-up to ``peak`` over ``warmup_steps``, then cosine decay to 0 at ``total_steps``."""
+    """Linear warm-up to ``peak`` over ``warmup_steps``, then cosine decay to 0 at
+    ``total_steps``."""
     if step < warmup_steps:
         return peak * (step + 1) / warmup_steps
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-# --- fit: set-up, resume and saving around the loop ------------------------------------------------
+# --- fit: set-up, resume and saving around the loop ---------------------------------------------
 
 
 def fit(
@@ -284,7 +285,8 @@ def check_fit_arguments(epochs, batch_size, lr, weight_decay, optimizer, warmup_
 def check_device(device) -> torch.device:
     """``device`` as a torch.device that this torch build can use, or a ValueError saying why."""
     if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a str such as 'cpu' or 'cuda', got {type(device).__name__}")
+        raise TypeError(f"device must be a str such as 'cpu' or 'cuda', "
+                        f"got {type(device).__name__}")
     try:
         device = torch.device(device)
     except RuntimeError:
@@ -421,7 +423,7 @@ def _sum_over_processes(values: Sequence[float], device: torch.device,
     return tensor.tolist()
 
 
-# --- command line (lightnets/train_cli.py) ---------------------------------------------------------
+# --- command line (lightnets/train_cli.py) ------------------------------------------------------
 
 
 def main(argv: Optional[Sequence[str]] = None) -> list[dict]:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import os
 import sys
 from typing import Optional, Sequence
 
 import torch.distributed as dist
 
 from lightnets._checks import check_choice, check_int
-from lightnets.checkpoint import CheckpointError, NonFiniteLoss, check_writable
+from lightnets.checkpoint import CheckpointError, CheckpointLock, NonFiniteLoss, check_writable
 from lightnets.train import (
     _format_row, check_device, check_fit_arguments, export_model, fit,
 )
@@ -94,7 +96,6 @@ def main(argv: Optional[Sequence[str]] = None) -> list[dict]:
 
 
 def _main(args, argv: list) -> list[dict]:
-    import shlex
 
     from lightnets.registry import create_model
 
@@ -118,6 +119,16 @@ def _main(args, argv: list) -> list[dict]:
     for path in (args.checkpoint, args.export):
         if path:
             check_writable(path, model)
+    with contextlib.ExitStack() as stack:
+        if args.checkpoint and int(os.environ.get("RANK", "0")) == 0:
+            # Owned from now on: a second run on the same file fails at once, not after its data.
+            stack.enter_context(CheckpointLock(args.checkpoint))
+        return _train(args, argv, model, model_config)
+
+
+def _train(args, argv: list, model, model_config: dict) -> list[dict]:
+    import shlex
+
     train_set, val_set = make_datasets(args.data, args.resolution, args.train_size, args.val_size,
                                        args.seed)
     record = {"command": shlex.join(["python", "-m", "lightnets.train", *argv]),
