@@ -21,11 +21,14 @@ stays zero).
 """
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import nn
+
+from lightnets._checks import check_float, check_int
 
 Target = Union[None, int, Sequence[int], torch.Tensor]
 # Layers that may sit between the pooling and the linear layer without changing the CAM algebra:
@@ -71,23 +74,83 @@ def cam_linear_layer(model: nn.Module) -> nn.Linear:
     return linears[0]
 
 
+def _check_images(model: nn.Module, x: torch.Tensor) -> None:
+    """The arguments every map starts from: a module, and a finite (N, C, H, W) float batch."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor of images, got {type(x).__name__}")
+    if x.dim() != 4 or not x.is_floating_point() or x.numel() == 0:
+        raise ValueError(f"x must be a non-empty (N, C, H, W) float tensor, got {x.dtype} "
+                         f"of shape {tuple(x.shape)}")
+    _check_finite("x", x)
+    channels, smallest = getattr(model, "in_channels", None), getattr(model, "min_resolution", None)
+    if isinstance(channels, int) and x.shape[1] != channels:
+        raise ValueError(f"x must have {channels} channels for {type(model).__name__}, "
+                         f"got shape {tuple(x.shape)}")
+    if isinstance(smallest, int) and min(x.shape[2:]) < smallest:
+        raise ValueError(f"x's height and width must be >= {smallest} px for "
+                         f"{type(model).__name__}, got shape {tuple(x.shape)}")
+
+
+def _check_finite(name: str, tensor: torch.Tensor) -> None:
+    # A NaN or infinity spreads through every later layer: a map made from it means nothing.
+    if not torch.isfinite(tensor).all():
+        bad = int((~torch.isfinite(tensor)).sum())
+        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
+
+
+def _check_scores(model: nn.Module, logits) -> None:
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
+        raise ValueError(f"model must return (N, classes) scores, got {type(logits).__name__}"
+                         + (f" of shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else ""))
+    if not torch.isfinite(logits).all():
+        raise ValueError(f"model ({type(model).__name__}) gave non-finite class scores for x: its "
+                         "weights or x hold NaN/inf or overflow; maps of them would mean nothing")
+
+
 def _targets(target: Target, logits: torch.Tensor) -> torch.Tensor:
     count, classes = logits.shape
     if target is None:
         return logits.argmax(1)
     if isinstance(target, int) and not isinstance(target, bool):
+        check_int("target", target, low=0, high=classes - 1)
         chosen = torch.full((count,), target, dtype=torch.long)
+    elif isinstance(target, torch.Tensor):
+        if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+            raise TypeError(f"target must hold integer class indices, got a {target.dtype} tensor")
+        chosen = target.long().flatten().cpu()
+    elif isinstance(target, (list, tuple, range)):
+        if not all(isinstance(t, (int, np.integer)) and not isinstance(t, bool) for t in target):
+            raise TypeError(f"target must be None, a class index or a list of them, got {target!r}")
+        for t in target:
+            check_int("target", int(t), low=0, high=classes - 1)
+        chosen = torch.tensor([int(t) for t in target], dtype=torch.long)
     else:
-        chosen = torch.as_tensor(list(target) if not isinstance(target, torch.Tensor) else target).long().flatten()
-        if len(chosen) != count:
-            raise ValueError(f"target must give one class per image ({count}), got {len(chosen)}")
+        raise TypeError(f"target must be None, a class index or a list of them, "
+                        f"got {type(target).__name__}")
+    if len(chosen) != count:
+        raise ValueError(f"target must give one class per image ({count}), got {len(chosen)}")
     if (chosen < 0).any() or (chosen >= classes).any():
         raise ValueError(f"target must be class indices in [0, {classes - 1}], got {chosen.tolist()}")
     return chosen.to(logits.device)
 
 
+def _check_maps(maps) -> None:
+    if not isinstance(maps, torch.Tensor):
+        raise TypeError(f"maps must be a torch.Tensor, got {type(maps).__name__}")
+    if maps.dim() != 3 or maps.numel() == 0 or maps.is_complex() or maps.dtype == torch.bool:
+        raise ValueError(f"maps must be a non-empty real (N, H, W) tensor, got {maps.dtype} "
+                         f"of shape {tuple(maps.shape)}")
+    _check_finite("maps", maps)
+
+
 def postprocess(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """ReLU, bilinear upsampling of (N, h, w) maps to ``size``, then division by each map's maximum."""
+    _check_maps(maps)
+    if not isinstance(size, (tuple, list)) or len(size) != 2:
+        raise ValueError(f"size must be (height, width), got {size!r}")
+    size = tuple(check_int("size", side, low=1, high=8192) for side in size)
     maps = torch.relu(maps.float())
     maps = nn.functional.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
     peak = maps.flatten(1).amax(1).clamp_min(torch.finfo(maps.dtype).tiny)
@@ -139,9 +202,11 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
     whose head is not global average pooling followed by one linear layer (see
     :func:`cam_linear_layer`); :func:`grad_cam` works for those.
     """
+    _check_images(model, x)
     linear = cam_linear_layer(model)
     with torch.no_grad(), _EvalMode(model), _Capture(model, None) as captured:
         logits = model(x)
+        _check_scores(model, logits)
         features = captured.pooled_input
         if features is None:
             raise ValueError(
@@ -169,6 +234,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
     that enter the global pooling (the last feature maps, as in Selvaraju et al. §3), or the
     output of ``model.features`` when the model has no pooling that is called.
     """
+    _check_images(model, x)
     if isinstance(layer, str):
         try:
             layer = model.get_submodule(layer)
@@ -181,6 +247,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
         raise ValueError(f"{type(model).__name__} has no `features`; pass layer=... to grad_cam")
     with torch.enable_grad(), _EvalMode(model), _Capture(model, fallback) as captured:
         logits = model(x)
+        _check_scores(model, logits)
         activations = captured.layer_output if layer is not None else (
             captured.pooled_input if captured.pooled_input is not None else captured.layer_output)
         if not isinstance(activations, torch.Tensor) or activations.dim() != 4:
@@ -192,6 +259,9 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
         (gradients,) = torch.autograd.grad(score, activations)
         alpha = gradients.mean((2, 3), keepdim=True)  # Eq. 1: global-average-pooled gradients
         maps = (alpha * activations).sum(1).detach()  # Eq. 2, before the ReLU of postprocess
+        if not torch.isfinite(maps).all():
+            raise ValueError(f"grad_cam: the gradients or activations of {type(model).__name__} at "
+                             "this layer overflowed to NaN/inf for x; choose another layer")
     return postprocess(maps, tuple(x.shape[-2:]))
 
 
@@ -206,8 +276,7 @@ def peaks(maps: torch.Tensor) -> torch.Tensor:
     the first maximum would move such a peak to the image's edge; we take the tied pixel nearest to
     the ties' centroid instead, the middle of the plateau.
     """
-    if maps.dim() != 3:
-        raise ValueError(f"maps must be (N, H, W), got {tuple(maps.shape)}")
+    _check_maps(maps)
     width = maps.shape[-1]
     flat = maps.flatten(1)
     ties = flat == flat.amax(1, keepdim=True)
@@ -229,6 +298,9 @@ def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -
     ``tolerance`` (pixels) counts a peak within that distance of the mask (a square neighbourhood)
     as a hit, as the paper's 15 px at 224 px does.
     """
+    _check_maps(maps)
+    if not isinstance(masks, torch.Tensor):
+        raise TypeError(f"masks must be a torch.Tensor, got {type(masks).__name__}")
     if maps.shape != masks.shape or maps.dim() != 3:
         raise ValueError(f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and {tuple(masks.shape)}")
     if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
@@ -244,6 +316,13 @@ def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -
 def random_maps(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
     """Uniform random maps of ``shape`` (N, H, W): the baseline whose peak is a random pixel, so its
     expected pointing-game score is the mean fraction of the image the object covers."""
+    if not isinstance(shape, (tuple, list, torch.Size)) or len(shape) != 3:
+        raise ValueError(f"shape must be (N, H, W), got {shape!r}")
+    for side in shape:
+        check_int("shape", side, low=1, high=2**16)
+    if math.prod(shape) > 2**28:
+        raise ValueError(f"shape {tuple(shape)} holds more than 2**28 values (1 GiB); ask for fewer")
+    check_int("seed", seed, low=0)
     generator = torch.Generator().manual_seed(seed)
     return torch.rand(tuple(shape), generator=generator)
 
@@ -256,8 +335,13 @@ def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5, colo
     """
     import matplotlib
 
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    check_float("alpha", alpha, 0.0, 1.0)
+    if not isinstance(colormap, str) or colormap not in matplotlib.colormaps:
+        raise ValueError(f"colormap must be a name in matplotlib.colormaps, got {colormap!r}")
+    for name, value in (("image", image), ("heatmap", heatmap)):
+        if not isinstance(value, (torch.Tensor, np.ndarray)) or value.dtype == bool:
+            raise TypeError(f"{name} must be a real torch.Tensor or numpy array, "
+                            f"got {type(value).__name__}")
     picture = torch.as_tensor(image).detach().float().cpu()
     if picture.dim() == 3 and picture.shape[0] == 3 and picture.shape[-1] != 3:
         picture = picture.permute(1, 2, 0)
@@ -266,5 +350,7 @@ def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5, colo
         raise ValueError(
             f"image (H, W, 3) and heatmap (H, W) must match, got {tuple(picture.shape)} and {tuple(heat.shape)}"
         )
+    _check_finite("image", picture)
+    _check_finite("heatmap", heat)
     coloured = matplotlib.colormaps[colormap](heat.clamp(0, 1).numpy())[..., :3]
     return np.clip((1 - alpha) * picture.numpy() + alpha * coloured, 0.0, 1.0)

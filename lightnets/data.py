@@ -35,12 +35,34 @@ class MaskedImages(Dataset):
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, masks: torch.Tensor,
                  class_names: Sequence[str]) -> None:
+        if isinstance(class_names, str) or not isinstance(class_names, (list, tuple)) \
+                or not all(isinstance(n, str) for n in class_names):
+            raise TypeError(f"class_names must be a sequence of str, got {class_names!r}")
+        class_names = tuple(class_names)
+        if not class_names or len(set(class_names)) != len(class_names):
+            raise ValueError(f"class_names must be one or more distinct names, got {class_names!r}")
+        for name, tensor in (("images", images), ("labels", labels), ("masks", masks)):
+            if not isinstance(tensor, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise ValueError(f"images must be an (N, C, H, W) uint8 tensor, got {images.dtype} "
+                             f"of shape {tuple(images.shape)}")
+        if labels.dim() != 1 or labels.dtype.is_floating_point or labels.dtype == torch.bool:
+            raise ValueError(f"labels must be an (N,) integer tensor, got {labels.dtype} "
+                             f"of shape {tuple(labels.shape)}")
+        if masks.dtype != torch.bool or masks.dim() != 3 or masks.shape[1:] != images.shape[2:]:
+            raise ValueError(f"masks must be an (N, H, W) bool tensor matching images' H and W "
+                             f"{tuple(images.shape[2:])}, got {masks.dtype} of shape {tuple(masks.shape)}")
         if not (len(images) == len(labels) == len(masks)):
             raise ValueError(
-                f"images, labels and masks must have the same length, got {len(images)}, {len(labels)}, {len(masks)}"
+                "images, labels and masks must have the same length, "
+                f"got {len(images)}, {len(labels)}, {len(masks)}"
             )
+        if len(labels) and (labels.min() < 0 or labels.max() >= len(class_names)):
+            raise ValueError(f"labels must be class indices in [0, {len(class_names) - 1}] "
+                             f"(one per class name), got values from {labels.min()} to {labels.max()}")
         self.images, self.labels, self.masks = images, labels, masks
-        self.class_names = tuple(class_names)
+        self.class_names = class_names
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -54,8 +76,38 @@ class MaskedImages(Dataset):
 
     def batch(self, indices: Sequence[int]):
         """``(images, labels, masks)`` of several items at once, images as float in [0, 1]."""
-        indices = torch.as_tensor(list(indices), dtype=torch.long)
+        indices = list(indices)
+        for index in indices:
+            check_int("indices", index, low=-len(self), high=len(self) - 1)
+        indices = torch.as_tensor(indices, dtype=torch.long)
         return self.images[indices].float() / 255.0, self.labels[indices], self.masks[indices]
+
+
+def _check_pair(name: str, value, low: float, high: float, high_inclusive: bool) -> tuple:
+    """``value`` must be (a, b), two numbers with low < a <= b < high (or <= high)."""
+    bound = "<=" if high_inclusive else "<"
+    rule = f"(low, high) with {low} < low <= high {bound} {high}"
+    try:
+        a, b = value
+        a, b = float(a), float(b)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {rule}, got {value!r}") from None
+    if not (low < a <= b and (b <= high if high_inclusive else b < high)):
+        raise ValueError(f"{name} must be {rule}, got {value!r}")
+    return a, b
+
+
+def _check_size(num_images: int, resolution: int) -> None:
+    # Images (3 bytes a pixel) and masks (1) are held in memory; refuse a set that cannot fit.
+    from lightnets.registry import memory_bytes
+
+    needed, available = 4 * num_images * resolution ** 2, memory_bytes()
+    if available is not None and 2 * needed > available:
+        raise ValueError(
+            f"num_images={num_images} at resolution={resolution} needs {needed / 2**30:.1f} GiB for "
+            f"images and masks, more than half this machine's {available / 2**30:.1f} GiB; "
+            "ask for fewer or smaller images"
+        )
 
 
 # --- drawing -------------------------------------------------------------------------------------
@@ -175,11 +227,16 @@ class Shapes(MaskedImages):
         check_int("resolution", resolution, low=8, high=1024)
         check_int("seed", seed, low=0)
         check_float("clutter", clutter, 0.0, 1.0)
-        if len(scale) != 2 or not 0 < scale[0] <= scale[1] < 0.5:
-            raise ValueError(f"scale must be (low, high) with 0 < low <= high < 0.5, got {scale!r}")
+        scale = _check_pair("scale", scale, 0.0, 0.5, high_inclusive=False)
+        if not isinstance(classes, (list, tuple)):
+            raise TypeError(f"classes must be a sequence of names from {SHAPE_CLASSES}, got {classes!r}")
+        classes = tuple(classes)
         for name in classes:
             check_choice("classes", name, SHAPE_CLASSES)
-        classes = tuple(classes)
+        if not classes or len(set(classes)) != len(classes):
+            raise ValueError(f"classes must be one or more distinct names from {SHAPE_CLASSES}, "
+                             f"got {classes!r}")
+        _check_size(num_images, resolution)
         images, masks = [], []
         for i in range(num_images):
             rng = np.random.default_rng([seed, i])
@@ -242,11 +299,12 @@ class Stripes(MaskedImages):
         check_int("resolution", resolution, low=8, high=1024)
         check_int("seed", seed, low=0)
         check_float("clutter", clutter, 0.0, 1.0)
-        check_int("supersample", supersample, low=1, high=16)
-        if len(scale) != 2 or not 0 < scale[0] <= scale[1] < 0.5:
-            raise ValueError(f"scale must be (low, high) with 0 < low <= high < 0.5, got {scale!r}")
-        if len(period) != 2 or not 0 < period[0] <= period[1] <= 1:
-            raise ValueError(f"period must be (low, high) with 0 < low <= high <= 1, got {period!r}")
+        # Each image is drawn at resolution × supersample px, then averaged: 8 × 8 sub-pixels
+        # already blur sub-pixel stripes smoothly, and past 4096 px one image takes many seconds.
+        check_int("supersample", supersample, low=1, high=max(1, min(8, 4096 // resolution)))
+        scale = _check_pair("scale", scale, 0.0, 0.5, high_inclusive=False)
+        period = _check_pair("period", period, 0.0, 1.0, high_inclusive=True)
+        _check_size(num_images, resolution)
         images, masks = [], []
         for i in range(num_images):
             rng = np.random.default_rng([seed, i])
@@ -287,11 +345,12 @@ class Digits(MaskedImages):
     def __init__(self, split: str = "train", resolution: int = 64, seed: int = 0,
                  clutter: float = 0.5, scale: tuple[float, float] = (0.35, 0.6)) -> None:
         check_choice("split", split, ("train", "test"))
-        check_int("resolution", resolution, low=16, high=1024)
+        # 1797 8×8 digits: past 128 px the canvas shows only enlarged blur, and drawing the set
+        # takes minutes.
+        check_int("resolution", resolution, low=16, high=128)
         check_int("seed", seed, low=0)
         check_float("clutter", clutter, 0.0, 1.0)
-        if len(scale) != 2 or not 0 < scale[0] <= scale[1] <= 1:
-            raise ValueError(f"scale must be (low, high) with 0 < low <= high <= 1, got {scale!r}")
+        scale = _check_pair("scale", scale, 0.0, 1.0, high_inclusive=True)
         strokes, targets = load_sklearn_digits()
         order = np.random.default_rng(0).permutation(len(targets))
         cut = int(round(0.75 * len(targets)))

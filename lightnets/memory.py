@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from lightnets._checks import check_int
 from lightnets.layers import InvertedResidual
 
 
@@ -45,6 +46,7 @@ def inference_steps(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 22
 
     names = {m: n for n, m in model.named_modules()}
     watched = [m for m in model.modules() if isinstance(m, (nn.Conv2d, InvertedResidual))]
+    input_size = _check_arguments(model, input_size)
     hooks = [m.register_forward_hook(hook) for m in watched]
     _shapes_pass(model, input_size, hooks)
     steps = []
@@ -75,11 +77,13 @@ def _block_input(records: list, block: nn.Module) -> int:
 
 def peak_memory(steps: Sequence[Step], bytes_per_value: int = 2) -> int:
     """Peak live activation memory in bytes (16-bit values, as MobileNetV2 Table 3 assumes)."""
+    _check_steps(steps, bytes_per_value)
     return max(s.live for s in steps) * bytes_per_value
 
 
 def largest_tensor_by_resolution(steps: Sequence[Step], bytes_per_value: int = 2) -> dict:
     """Table 3's rows: per resolution (side), the largest tensor materialised at it, in bytes."""
+    _check_steps(steps, bytes_per_value)
     table: dict = {}
     for step in steps:
         for side, values in step.tensors:
@@ -113,9 +117,35 @@ def nonlinearity_sizes(model: nn.Module, input_size: Sequence[int] = (1, 3, 224,
         side = output.shape[-1] if output.dim() == 4 else 1
         rows.append(Nonlinearity(names[module], type(module).__name__, side, output.numel()))
 
+    input_size = _check_arguments(model, input_size)
     hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, NONLINEARITIES)]
     _shapes_pass(model, input_size, hooks)
     return rows
+
+
+def _check_arguments(model, input_size) -> tuple:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(input_size, (tuple, list, torch.Size)) or len(input_size) != 4:
+        raise ValueError(f"input_size must be (batch, channels, height, width), got {input_size!r}")
+    for side in input_size:
+        check_int("input_size", side, low=1, high=2**16)
+    smallest = getattr(model, "min_resolution", None)
+    if isinstance(smallest, int) and min(input_size[2:]) < smallest:
+        raise ValueError(f"input_size height and width must be >= {smallest} px for "
+                         f"{type(model).__name__}, got {input_size[2]}x{input_size[3]}")
+    channels = getattr(model, "in_channels", None)
+    if isinstance(channels, int) and input_size[1] != channels:
+        raise ValueError(f"input_size must have {channels} channels for {type(model).__name__}, "
+                         f"got {input_size[1]}")
+    return tuple(input_size)
+
+
+def _check_steps(steps, bytes_per_value) -> None:
+    check_int("bytes_per_value", bytes_per_value, low=1, high=16)
+    if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__") or not steps \
+            or not all(isinstance(step, Step) for step in steps):
+        raise ValueError("steps must be a non-empty list of Step (from inference_steps)")
 
 
 def _shapes_pass(model: nn.Module, input_size: Sequence[int], hooks: list) -> None:

@@ -11,20 +11,45 @@ from __future__ import annotations
 
 import torch
 
-from lightnets._checks import check_float
+from lightnets._checks import check_float, check_int
 
 INT8 = (-128, 127)
 UINT8 = (0, 255)
 
 
+def _check_tensor(name: str, value, integer: bool) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if value.is_complex() or value.dtype == torch.bool or (integer and value.is_floating_point()):
+        kind = "integer" if integer else "real"
+        raise ValueError(f"{name} must be a {kind} tensor, got {value.dtype}")
+    if value.is_floating_point() and not torch.isfinite(value).all():
+        raise ValueError(f"{name} must be finite; NaN and infinity have no integer code")
+    return value
+
+
+def _check_bounds(bounds) -> tuple:
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise ValueError(f"bounds must be (low, high) integers, got {bounds!r}")
+    low = check_int("bounds", bounds[0], low=-2**31, high=2**31 - 1)
+    high = check_int("bounds", bounds[1], low=low, high=2**31 - 1)
+    return low, high
+
+
 def quantize(x: torch.Tensor, scale: float, zero_point: int = 0, bounds: tuple = INT8) -> torch.Tensor:
     """Integer codes of ``x``: round(x / scale) + zero_point, clamped to ``bounds`` (int64 tensor)."""
-    check_float("scale", scale, 0.0, None, low_inclusive=False)
+    _check_tensor("x", x, integer=False)
+    scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
+    check_int("zero_point", zero_point, low=-2**31, high=2**31 - 1)
+    bounds = _check_bounds(bounds)
     return torch.clamp(torch.round(x / scale) + zero_point, *bounds).to(torch.int64)
 
 
 def dequantize(codes: torch.Tensor, scale: float, zero_point: int = 0) -> torch.Tensor:
     """The real numbers the ``codes`` stand for."""
+    _check_tensor("codes", codes, integer=True)
+    scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
+    check_int("zero_point", zero_point, low=-2**31, high=2**31 - 1)
     return (codes - zero_point).to(torch.float64) * scale
 
 
@@ -35,9 +60,14 @@ def hard_sigmoid_int(codes: torch.Tensor, scale: float, out_scale: float = 1 / 2
     round(clamp(q + 3/scale, 0, 6/scale) · scale / (6 · out_scale)) with one rounding division,
     clamped to uint8. The default output scale 1/256 is the usual one for uint8 sigmoid outputs.
     """
+    _check_tensor("codes", codes, integer=True)
+    check_float("scale", scale, 3 / 2**20, 3.0)
+    check_float("out_scale", out_scale, 2.0**-20, 1.0)
     shift = 3 / scale
     if abs(shift - round(shift)) > 1e-9:
         raise ValueError(f"scale must divide 3 exactly for an integer-only hard sigmoid, got {scale}")
+    if abs(1 / out_scale - round(1 / out_scale)) > 1e-9:
+        raise ValueError(f"out_scale must be 1/n for a whole number n, got {out_scale}")
     shift = round(shift)
     clamped = torch.clamp(codes + shift, 0, 2 * shift)  # ReLU6(x + 3) in units of `scale`
     # clamped · scale / 6 / out_scale = clamped · numerator / denominator, both integers
@@ -48,6 +78,9 @@ def hard_sigmoid_int(codes: torch.Tensor, scale: float, out_scale: float = 1 / 2
 
 def plan_sigmoid(x: torch.Tensor) -> torch.Tensor:
     """PLAN (Amin et al. 1997), a piecewise-linear sigmoid with power-of-two slopes used in hardware."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point torch.Tensor, got "
+                        f"{x.dtype if isinstance(x, torch.Tensor) else type(x).__name__}")
     a = x.abs()
     y = torch.where(a >= 5, torch.ones_like(a),
                     torch.where(a >= 2.375, 0.03125 * a + 0.84375,

@@ -7,9 +7,12 @@ Bad input fails here, with the argument's name and its allowed range, never deep
 from __future__ import annotations
 
 import inspect
+import os
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import torch
 from torch import nn
 
 from lightnets._checks import check_choice, check_float, check_int  # noqa: F401 (re-exported)
@@ -65,6 +68,8 @@ def list_models(family: Optional[str] = None) -> list[str]:
 
 def model_spec(name: str) -> ModelSpec:
     """The :class:`ModelSpec` of a registered name; ValueError listing the known names otherwise."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str from lightnets.list_models(), got {type(name).__name__}")
     _load_families()
     if name not in _REGISTRY:
         raise ValueError(f"unknown model name {name!r}; known names: {', '.join(sorted(_REGISTRY))}")
@@ -87,11 +92,62 @@ def create_model(name: str, num_classes: Optional[int] = None, **config) -> nn.M
     unknown = sorted(set(config) - set(accepted))
     if unknown:
         raise ValueError(
-            f"{name} got unknown argument(s) {', '.join(unknown)}; it accepts: {', '.join(accepted) or 'none'}"
+            f"{name} got unknown argument(s) {', '.join(unknown)}; "
+            f"it accepts: {', '.join(accepted) or 'none'}"
         )
+    if not _is_default(spec.builder, num_classes, config):
+        _check_buildable(name, spec.builder, num_classes, config)
     model = spec.builder(num_classes=num_classes, **config)
     model.model_name = name
     return model
+
+
+def memory_bytes() -> Optional[int]:
+    """This machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # e.g. Windows has no sysconf
+        return None
+
+
+def _is_default(builder: Callable, num_classes: int, config: dict) -> bool:
+    # A registered model at its own defaults is known to fit (the tests build every one), so the
+    # trial build below is spent only on configurations a user chose.
+    parameters = inspect.signature(builder).parameters
+    for key, value in config.items():
+        default = parameters[key].default
+        if type(value) is not type(default) or not isinstance(value, (int, float, str)):
+            return False
+        if value != default:
+            return False
+    return num_classes <= 1000
+
+
+def _check_buildable(name: str, builder: Callable, num_classes: int, config: dict) -> None:
+    """Build the model on the meta device (shapes only, no memory, no random numbers drawn) and
+    refuse a configuration whose layers have no channels or whose weights would not fit in memory,
+    before the real build allocates anything."""
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. "Initializing zero-element tensors", reported below
+        trial = builder(num_classes=num_classes, **config)
+    given = ", ".join(f"{key}={value!r}" for key, value in {"num_classes": num_classes, **config}.items())
+    for layer, parameter in trial.named_parameters():
+        if parameter.numel() == 0:
+            raise ValueError(
+                f"{name}({given}) would build a layer with no channels ({layer} has shape "
+                f"{tuple(parameter.shape)}); choose larger multipliers (width_mult, compression, ...)"
+            )
+    params = sum(parameter.numel() for parameter in trial.parameters())
+    weights = 4 * params  # float32
+    available = memory_bytes()
+    # Training holds the weights, their gradients and two AdamW moments: four copies.
+    if available is not None and 4 * weights > available:
+        raise ValueError(
+            f"{name}({given}) has {params:,} parameters: {weights / 2**30:.1f} GiB of float32 "
+            f"weights, {4 * weights / 2**30:.1f} GiB to train with AdamW, more than this machine's "
+            f"{available / 2**30:.1f} GiB of memory; choose a smaller num_classes or smaller "
+            "width/depth/growth arguments"
+        )
 
 
 def _load_families() -> None:

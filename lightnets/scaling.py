@@ -17,7 +17,7 @@ import math
 from typing import NamedTuple
 
 from lightnets.layers import make_divisible
-from lightnets._checks import check_float, check_int
+from lightnets._checks import check_choice, check_float, check_int
 
 # EfficientNet §4, STEP 1: the grid search's result for B0 (depth, width, resolution per unit of φ).
 ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
@@ -29,24 +29,30 @@ def round_filters(channels: int, width_mult: float, divisor: int = 8) -> int:
 
     e.g. B7 (width 2.0) turns B0's 1280 head channels into 2560 and B2 (width 1.1) its 40 into 48.
     """
-    check_int("channels", channels, low=1)
-    check_float("width_mult", width_mult, 0.0, None, low_inclusive=False)
-    check_int("divisor", divisor, low=1)
+    check_int("channels", channels, low=1, high=10**6)
+    check_float("width_mult", width_mult, 0.0, 100.0, low_inclusive=False)
+    check_int("divisor", divisor, low=1, high=1024)
     return make_divisible(channels * width_mult, divisor)
 
 
 def round_repeats(repeats: int, depth_mult: float) -> int:
     """``repeats × depth_mult`` rounded up (official ``round_repeats``: ``ceil``), e.g. 3 × 3.1 → 10."""
-    check_int("repeats", repeats, low=1)
-    check_float("depth_mult", depth_mult, 0.0, None, low_inclusive=False)
+    check_int("repeats", repeats, low=1, high=10**4)
+    check_float("depth_mult", depth_mult, 0.0, 100.0, low_inclusive=False)
     return int(math.ceil(depth_mult * repeats))
 
 
-def _check_coefficients(alpha: float, beta: float, gamma: float) -> None:
-    # §3.3: α, β, γ ≥ 1, so that growing φ never shrinks a dimension.
-    check_float("alpha", alpha, 1.0, None)
-    check_float("beta", beta, 1.0, None)
-    check_float("gamma", gamma, 1.0, None)
+def _check_coefficients(alpha: float, beta: float, gamma: float, above_one: bool = False) -> None:
+    # §3.3: α, β, γ ≥ 1, so that growing φ never shrinks a dimension. The upper bound 4 keeps
+    # (α·β²·γ²)^φ a finite float for every φ that _check_phi allows.
+    check_float("alpha", alpha, 1.0, 4.0, low_inclusive=not above_one)
+    check_float("beta", beta, 1.0, 4.0, low_inclusive=not above_one)
+    check_float("gamma", gamma, 1.0, 4.0, low_inclusive=not above_one)
+
+
+def _check_phi(phi: float) -> float:
+    # φ = 7 is already past B7; 50 steps of doubling FLOPs is far beyond any real network.
+    return check_float("phi", phi, 0.0, 50.0)
 
 
 def multipliers(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> tuple:
@@ -55,7 +61,7 @@ def multipliers(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: flo
     φ = 1 with the paper's coefficients gives (1.2, 1.1, 1.15); the rounded network comes from
     :func:`round_filters`, :func:`round_repeats` and :func:`scaled_resolution`.
     """
-    check_float("phi", phi, 0.0, None)
+    _check_phi(phi)
     _check_coefficients(alpha, beta, gamma)
     return alpha ** phi, beta ** phi, gamma ** phi
 
@@ -68,14 +74,14 @@ def constraint(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -
 
 def predicted_flops_ratio(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> float:
     """(α·β²·γ²)^φ: how many times B0's FLOPs eq. 3 predicts at φ (before any rounding)."""
-    check_float("phi", phi, 0.0, None)
+    _check_phi(phi)
     return constraint(alpha, beta, gamma) ** phi
 
 
 def scaled_resolution(resolution_mult: float, base_resolution: int = BASE_RESOLUTION) -> int:
     """The input side for a resolution multiplier: ``base × r`` rounded to the nearest pixel."""
-    check_float("resolution_mult", resolution_mult, 0.0, None, low_inclusive=False)
-    check_int("base_resolution", base_resolution, low=1)
+    check_float("resolution_mult", resolution_mult, 0.0, 100.0, low_inclusive=False)
+    check_int("base_resolution", base_resolution, low=1, high=10**4)
     return max(1, int(round(base_resolution * resolution_mult)))
 
 
@@ -100,6 +106,10 @@ def network_cost(width_mult: float, depth_mult: float, resolution: int, num_clas
     from lightnets.models.efficientnet import efficientnet_plan
 
     plan = efficientnet_plan(width_mult, depth_mult)
+    # The rule the built network and lightnets.profile apply: every stride must see a pixel.
+    smallest = 2 * math.prod(block.stride for block in plan.blocks)
+    check_int("resolution", resolution, low=smallest, high=10**5)
+    check_int("num_classes", num_classes, low=1, high=10**8)
     layers = mbconv_network_plan(plan.stem_channels, plan.blocks, plan.head_channels, num_classes)
     return cost_plan(layers, resolution)
 
@@ -128,8 +138,9 @@ def official_phi(variant: str, alpha: float = ALPHA, beta: float = BETA, gamma: 
     the released (width, depth, resolution) are hand-rounded, so the three disagree."""
     from lightnets.models.efficientnet import VARIANTS
 
+    check_choice("variant", variant, VARIANTS)
     config = VARIANTS[variant]
-    _check_coefficients(alpha, beta, gamma)
+    _check_coefficients(alpha, beta, gamma, above_one=True)  # log 1 = 0 would divide by zero
     return {
         "depth": math.log(config.depth_mult) / math.log(alpha),
         "width": math.log(config.width_mult) / math.log(beta),
@@ -150,6 +161,11 @@ def kind_costs(phis, alpha: float = ALPHA, beta: float = BETA, gamma: float = GA
     """kind → [:class:`CompoundCost` per φ] for B0 scaled by depth only (α^φ), width only (β^φ),
     resolution only (γ^φ) and all three (compound). The compound FLOPs are the product of the three
     factors (α^φ · β^{2φ} · γ^{2φ}): in log scale the compound line is the sum of the other three."""
+    if isinstance(phis, (str, bytes)) or not hasattr(phis, "__iter__"):
+        raise TypeError(f"phis must be a sequence of numbers, got {type(phis).__name__}")
+    phis = [_check_phi(phi) for phi in phis]
+    if len(phis) > 100:
+        raise ValueError(f"phis must hold at most 100 values, got {len(phis)}")
     return {kind: [compound_cost(phi, *coefficients(alpha, beta, gamma)) for phi in phis]
             for kind, coefficients in KIND_COEFFICIENTS.items()}
 

@@ -154,3 +154,19 @@ def test_pointing_game_bars_returns_the_scores_it_draws():
 
     fig, data = plots.pointing_game_bars({"CAM": 0.8, "random": 0.1}, chance=0.1)
     assert data == {"method": ["CAM", "random"], "score": [0.8, 0.1], "chance": 0.1}
+
+
+def test_non_finite_input_or_scores_are_refused_not_turned_into_maps():
+    import lightnets
+    from lightnets import cam
+
+    model = lightnets.create_model("mobilenet_v1", num_classes=3, width_mult=0.25)
+    x = torch.rand(2, 3, 32, 32)
+    x[1, 0, 5, 5] = float("nan")
+    for function in (cam.cam, cam.grad_cam):
+        with pytest.raises(ValueError, match=r"x must be finite, got 1 NaN"):
+            function(model, x)
+    with torch.no_grad():
+        model.classifier[-1].weight.fill_(float("nan"))
+    with pytest.raises(ValueError, match="non-finite class scores"):
+        cam.grad_cam(model, torch.rand(1, 3, 32, 32))

@@ -62,3 +62,19 @@ def test_seed_everything_repeats_random_numbers_and_validates_seed():
     assert torch.equal(a, torch.rand(3))
     with pytest.raises(ValueError, match="seed"):
         lightnets.seed_everything(-1)
+
+
+def test_create_model_name_must_be_a_string():
+    with pytest.raises(TypeError, match="name must be a str"):
+        lightnets.create_model(["mobilenet_v1"])
+
+
+def test_a_model_too_large_for_memory_is_refused_with_the_estimate():
+    with pytest.raises(ValueError, match=r"num_classes=100000000\) has 128,102,223,872 parameters"
+                                         r": 477.2 GiB of float32 weights"):
+        lightnets.create_model("mobilenet_v2", num_classes=10**8)
+
+
+def test_a_configuration_with_zero_channel_layers_is_refused():
+    with pytest.raises(ValueError, match=r"compression=0.001\) would build a layer with no channels"):
+        lightnets.create_model("densenet_bc", compression=0.001)

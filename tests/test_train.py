@@ -77,7 +77,7 @@ def test_checkpoint_write_is_atomic_when_saving_fails(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(train.CheckpointError, match="could not be written.*previous file.*intact"):
         train.save_checkpoint(path, {"format": train.CHECKPOINT_FORMAT, "epoch": 2})
     assert train.load_checkpoint(path)["epoch"] == 1  # the old checkpoint is intact
     assert os.listdir(tmp_path) == ["run.pt"]
@@ -107,8 +107,35 @@ def test_resume_after_interruption_loses_only_the_current_epoch(tiny_sets, tmp_p
 def test_resume_refuses_a_different_batch_size(tiny_sets, tmp_path):
     path = tmp_path / "run.pt"
     fit_tiny(tiny_model(), *tiny_sets, epochs=1, checkpoint=path)
-    with pytest.raises(ValueError, match="batch_size"):
-        fit_tiny(tiny_model(), *tiny_sets, epochs=2, checkpoint=path, batch_size=8)
+    with pytest.raises(ValueError, match="batch_size: 16 in the file, 8 now"):
+        fit_tiny(tiny_model(), *tiny_sets, epochs=1, checkpoint=path, batch_size=8)
+
+
+def test_resume_refuses_a_changed_configuration_listing_every_difference(tiny_sets, tmp_path):
+    path = tmp_path / "run.pt"
+    fit_tiny(tiny_model(), *tiny_sets, epochs=1, checkpoint=path)
+    with pytest.raises(ValueError, match=r"epochs: 1 in the file, 2 now; lr: 0.002 in the file, "
+                                         r"0.01 now; seed: 0 in the file, 1 now.*--restart"):
+        fit_tiny(tiny_model(), *tiny_sets, epochs=2, lr=0.01, seed=1, checkpoint=path)
+    history = fit_tiny(tiny_model(), *tiny_sets, epochs=2, seed=1, checkpoint=path, resume=False)
+    assert train.load_checkpoint(path)["config"]["seed"] == 1 and len(history) == 2
+
+
+class Poisoned(Interrupted):
+    """The training set, but images turn to NaN after ``stop_after`` items (a diverging run)."""
+
+    def __getitem__(self, index):
+        self.remaining -= 1
+        image, label = self.dataset[index]
+        return (image * float("nan") if self.remaining < 0 else image), label
+
+
+def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(tiny_sets, tmp_path):
+    path = tmp_path / "run.pt"
+    with pytest.raises(train.NonFiniteLoss, match=r"became nan at epoch 2.*keeps the last good"):
+        fit_tiny(tiny_model(), Poisoned(tiny_sets[0], stop_after=48), tiny_sets[1], checkpoint=path)
+    state = train.load_checkpoint(path)
+    assert state["epoch"] == 1 and all(torch.isfinite(t).all() for t in state["model"].values())
 
 
 def test_fit_rejects_bad_arguments_naming_them(tiny_sets):
@@ -147,12 +174,13 @@ def test_torchrun_two_processes_train_with_ddp_on_gloo(tmp_path):
     assert result.stdout.count("epoch 1:") == 1  # only rank 0 reports
     assert state["command"].startswith("python -m lightnets.train --model mobilenet_v1")
     assert state["data"] == {"name": "shapes", "resolution": 32, "train_size": 40, "val_size": 10, "seed": 0}
-    resumed = subprocess.run([*command[:command.index("--epochs") + 1], "2", *command[command.index("--epochs") + 2:]],
-                             capture_output=True, text=True, timeout=120, env=environment)
-    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-4000:]
-    history = train.load_checkpoint(path)["history"]
-    assert [row["epoch"] for row in history] == [1, 2] and history[0] == state["history"][0]  # epoch 1 kept
-    assert resumed.stdout.count("epoch 2:") == 1 and "epoch 1:" not in resumed.stdout  # epoch 1 not re-run
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-4000:]
+    assert train.load_checkpoint(path)["history"] == state["history"]  # resumed: nothing re-run
+    longer = [*command[:command.index("--epochs") + 1], "2", *command[command.index("--epochs") + 2:]]
+    refused = subprocess.run(longer, capture_output=True, text=True, timeout=120, env=environment)
+    assert refused.returncode != 0 and "epochs: 1 in the file, 2 now" in refused.stderr
+    assert "--restart" in refused.stderr
     slim = train.load_checkpoint(tmp_path / "slim.pt")
-    assert "optimizer" not in slim and slim["epoch"] == 2
+    assert "optimizer" not in slim and slim["epoch"] == 1
     assert train.load_model(tmp_path / "slim.pt").classifier[-1].out_features == 5

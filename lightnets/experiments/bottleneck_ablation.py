@@ -24,6 +24,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from lightnets._io import atomic_write
 from lightnets.layers import ConvBNAct, InvertedResidual
 from lightnets._checks import check_choice, check_int
 from lightnets.utils import seed_everything
@@ -114,17 +115,18 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args(argv)
+    try:  # checked before minutes of training, not after
+        check_int("--steps", args.steps, low=50, high=10**5)
+        check_int("--seeds", args.seeds, low=1, high=100)
+    except ValueError as error:
+        parser.error(str(error))
     torch.set_num_threads(1)  # one thread: the same numbers on any machine with this torch version
     start = time.perf_counter()
     result = run(tuple(range(args.seeds)), args.steps)
     result.update(command="python -m lightnets.experiments.bottleneck_ablation " + " ".join(argv or sys.argv[1:]),
                   versions={"torch": torch.__version__, "python": platform.python_version()},
                   seconds=round(time.perf_counter() - start, 1))
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    tmp = args.out + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(result, f, indent=1)
-    os.replace(tmp, args.out)
+    atomic_write(args.out, lambda file: json.dump(result, file, indent=1), binary=False)
     print(f"wrote {args.out} in {result['seconds']} s")
 
 

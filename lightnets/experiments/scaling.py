@@ -25,14 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import platform
 import sys
-import tempfile
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
 
 import torch
+
+from lightnets._io import atomic_write
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "scaling"
 RESULTS_FILE = "results.json"
@@ -113,17 +113,11 @@ def compound_runs(best: tuple, phis: Sequence[float] = PHIS, base: Optional[dict
 
 
 def _atomic_json(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(payload, file, indent=1, sort_keys=False)
-            file.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    def write(file) -> None:
+        json.dump(payload, file, indent=1, sort_keys=False)
+        file.write("\n")
+
+    atomic_write(path, write, binary=False)
 
 
 class Datasets:
@@ -377,8 +371,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
+    from lightnets._checks import check_float, check_int
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:  # checked before the first run, not after minutes of training
+        check_int("--seed", args.seed, low=0, high=2**32 - 1)
+        check_int("--epochs", args.epochs, low=1, high=1000)
+        check_int("--train-size", args.train_size, low=1, high=10**6)
+        check_int("--val-size", args.val_size, low=1, high=10**6)
+        for phi in args.phis:
+            check_float("--phis", phi, 0.0, 4.0)
+        if args.threads is not None:
+            check_int("--threads", args.threads, low=1, high=1024)
+    except ValueError as error:
+        parser.error(str(error))
     phis = [int(p) if float(p).is_integer() else p for p in args.phis]
     training = {"epochs": args.epochs, "train_size": args.train_size, "val_size": args.val_size}
     command = " ".join(["python -m lightnets.experiments.scaling", *argv])

@@ -164,7 +164,7 @@ def densenet_bc(num_classes: int = 10, depth: int = 100, growth_rate: int = 12, 
     2 transitions and the classifier, so L = 6n + 4 and each block has n = (L - 4) / 6 layers.
     Table 2 trains (L, k) = (100, 12), (250, 24) and (190, 40); ``num_classes`` defaults to CIFAR-10's.
     """
-    check_int("depth", depth, low=10)
+    check_int("depth", depth, low=10, high=1000)  # Table 2's deepest is L = 250
     if (depth - 4) % 6:
         raise ValueError(f"depth must satisfy (depth - 4) % 6 == 0 for DenseNet-BC (L = 6n + 4, e.g. 40, 100, "
                          f"190, 250), got {depth}")

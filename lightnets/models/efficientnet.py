@@ -153,7 +153,7 @@ class EfficientNet(Network):
         stem_stride = stem.resolution // TABLE_1[1].resolution
         # Every stride halves the map; below this side a stride-2 layer would see a single pixel.
         self.min_resolution = stem_stride * math.prod(block.stride for block in plan.blocks)
-        self.resolution = check_int("resolution", resolution, low=self.min_resolution)
+        self.resolution = check_int("resolution", resolution, low=self.min_resolution, high=4096)
 
         layers: list[nn.Module] = [
             ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem_stride, activation=nn.SiLU, **bn)
