@@ -9,6 +9,7 @@ MACs follow the package's "paper" convention (conv and linear multiply-accumulat
 :func:`lightnets.profile`); parameters count every weight, BatchNorm's scale and shift included.
 The tests check both against ``profile`` of the built model on a grid of (k, L).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple, Sequence
@@ -30,7 +31,9 @@ def channels_into_layer(in_channels: int, growth_rate: int, layer: int) -> int:
     return in_channels + growth_rate * (layer - 1)
 
 
-def dense_layer_cost(in_channels: int, growth_rate: int, side: int, bottleneck: bool = True) -> tuple:
+def dense_layer_cost(
+    in_channels: int, growth_rate: int, side: int, bottleneck: bool = True
+) -> tuple:
     """(params, MACs) of one dense layer at ``side`` × ``side``.
 
     ``bottleneck=True`` is DenseNet-B's BN-ReLU-1×1(4k)-BN-ReLU-3×3(k); ``False`` the basic
@@ -47,8 +50,14 @@ def dense_layer_cost(in_channels: int, growth_rate: int, side: int, bottleneck: 
     return params, macs
 
 
-def densenet_cost(block_layers: Sequence[int], growth_rate: int, compression: float = 0.5,
-                  num_classes: int = 10, resolution: int = 32, imagenet_stem: bool = False) -> DenseNetCost:
+def densenet_cost(
+    block_layers: Sequence[int],
+    growth_rate: int,
+    compression: float = 0.5,
+    num_classes: int = 10,
+    resolution: int = 32,
+    imagenet_stem: bool = False,
+) -> DenseNetCost:
     """Parameters and MACs of :class:`lightnets.models.densenet.DenseNet` with these settings."""
     check_int("growth_rate", growth_rate, low=1)
     check_float("compression", compression, 0.0, 1.0, low_inclusive=False)
@@ -79,12 +88,19 @@ def densenet_cost(block_layers: Sequence[int], growth_rate: int, compression: fl
     return DenseNetCost(params, macs, tuple(outs))
 
 
-def densenet_bc_cost(depth: int = 100, growth_rate: int = 12, compression: float = 0.5,
-                     num_classes: int = 10, resolution: int = 32) -> DenseNetCost:
+def densenet_bc_cost(
+    depth: int = 100,
+    growth_rate: int = 12,
+    compression: float = 0.5,
+    num_classes: int = 10,
+    resolution: int = 32,
+) -> DenseNetCost:
     """The CIFAR DenseNet-BC of Table 2: L = 6n + 4, three blocks of n layers each."""
     check_int("depth", depth, low=10)
     if (depth - 4) % 6:
-        raise ValueError(f"depth must satisfy (depth - 4) % 6 == 0 for DenseNet-BC (L = 6n + 4), got {depth}")
+        raise ValueError(
+            f"depth must satisfy (depth - 4) % 6 == 0 for DenseNet-BC (L = 6n + 4), got {depth}"
+        )
     return densenet_cost(((depth - 4) // 6,) * 3, growth_rate, compression, num_classes, resolution)
 
 

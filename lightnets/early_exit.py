@@ -12,6 +12,7 @@ classifiers" that MSDNet's Fig. 3 uses to show why dense connections help early 
 Everything below the model is plain arithmetic on stored confidences (float64 NumPy), so a sweep
 over τ gives the same numbers on every machine.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -26,8 +27,13 @@ from lightnets.models.densenet import COMPRESSION, DenseNet
 
 def _head(channels: int, num_classes: int) -> nn.Sequential:
     # The same head as the network's own: BN → ReLU → global average pool → linear (§3).
-    return nn.Sequential(nn.BatchNorm2d(channels), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(1),
-                         nn.Flatten(1), nn.Linear(channels, num_classes))
+    return nn.Sequential(
+        nn.BatchNorm2d(channels),
+        nn.ReLU(inplace=True),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(1),
+        nn.Linear(channels, num_classes),
+    )
 
 
 class MultiExitDenseNet(nn.Module):
@@ -38,16 +44,24 @@ class MultiExitDenseNet(nn.Module):
     ``early_exits=False`` it is the plain one-exit network (same layers, same initialisation).
     """
 
-    def __init__(self, block_layers: Sequence[int], growth_rate: int, num_classes: int = 5,
-                 compression: float = COMPRESSION, early_exits: bool = True) -> None:
+    def __init__(
+        self,
+        block_layers: Sequence[int],
+        growth_rate: int,
+        num_classes: int = 5,
+        compression: float = COMPRESSION,
+        early_exits: bool = True,
+    ) -> None:
         super().__init__()
-        self.trunk = DenseNet(tuple(block_layers), growth_rate, num_classes, compression,
-                              imagenet_stem=False)
+        self.trunk = DenseNet(
+            tuple(block_layers), growth_rate, num_classes, compression, imagenet_stem=False
+        )
         self.min_resolution = self.trunk.min_resolution
         self.early_exits = bool(early_exits)
         self.exits = nn.ModuleList(
             _head(getattr(self.trunk.features, f"denseblock{i}").out_channels, num_classes)
-            for i in range(1, len(self.trunk.block_layers) if early_exits else 1))
+            for i in range(1, len(self.trunk.block_layers) if early_exits else 1)
+        )
 
     @property
     def num_exits(self) -> int:
@@ -94,8 +108,10 @@ def exit_macs(model: MultiExitDenseNet, resolution: int = 32) -> list:
     classifier it has evaluated on the way (an image that goes on has paid for the earlier ones)."""
     from lightnets.cost import profile
 
-    return [profile(_UpTo(model, i), (1, 3, resolution, resolution)).macs
-            for i in range(1, model.num_exits + 1)]
+    return [
+        profile(_UpTo(model, i), (1, 3, resolution, resolution)).macs
+        for i in range(1, model.num_exits + 1)
+    ]
 
 
 def confidences(logits: Sequence[torch.Tensor]) -> tuple:
@@ -125,10 +141,17 @@ def sweep(conf, pred, labels, macs: Sequence[int], taus: Sequence[float]) -> lis
     for tau in taus:
         where = exit_points(conf, tau)
         chosen = pred[where, np.arange(len(labels))]
-        rows.append({"tau": float(tau), "accuracy": float(np.mean(chosen == labels)),
-                     "mean_macs": float(macs[where].mean()),
-                     "share": [float(np.mean(where == i)) for i in range(len(macs))]})
+        rows.append(
+            {
+                "tau": float(tau),
+                "accuracy": float(np.mean(chosen == labels)),
+                "mean_macs": float(macs[where].mean()),
+                "share": [float(np.mean(where == i)) for i in range(len(macs))],
+            }
+        )
     return rows
 
 
-DEFAULT_TAUS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 1.01)
+# Exit thresholds for a sweep: with C classes the max softmax is ≥ 1/C, so τ ≤ 1/C sends every
+# image out at exit 1 and τ > 1 sends every image to the last exit.
+DEFAULT_TAUS = tuple(round(0.2 + 0.025 * i, 3) for i in range(33)) + (1.01,)

@@ -6,6 +6,7 @@ that layer s produced (s = 0 is the block's input). The last target is whatever 
 block: the transition layer, or for the last block the classifier. In DenseNet-B the first
 convolution of a layer is the 1×1 bottleneck, so that is the one we read.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Figures of the DenseNet lesson (07). Each builder returns ``(figure, data it drew)``."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -16,21 +17,33 @@ def feature_reuse_heatmap(matrices: dict, cmap: str = "viridis", cell: float = 2
     titles = list(matrices)
     values = np.concatenate([np.ravel(matrices[t]) for t in titles])
     low, high = np.nanmin(values), np.nanmax(values)
-    fig, axes = plt.subplots(1, len(titles), figsize=(cell * len(titles) + 1.0, cell + 0.4),
-                             squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        1,
+        len(titles),
+        figsize=(cell * len(titles) + 1.0, cell + 0.4),
+        squeeze=False,
+        constrained_layout=True,
+    )
     image = None
     for ax, title in zip(axes[0], titles):
         matrix = np.asarray(matrices[title], dtype=float)
         n = matrix.shape[0]
-        image = ax.imshow(np.ma.masked_invalid(matrix), cmap=cmap, vmin=low, vmax=high, origin="upper")
+        image = ax.imshow(
+            np.ma.masked_invalid(matrix), cmap=cmap, vmin=low, vmax=high, origin="upper"
+        )
         ax.set_title(title, fontsize=9)
         ax.set_xticks(range(n), [str(t) for t in range(1, n)] + ["out"], fontsize=7)
         ax.set_yticks(range(n), [str(s) for s in range(n)], fontsize=7)
         ax.set_xlabel("target layer ℓ (out: transition / classifier)", fontsize=8)
         ax.set_ylabel("source layer s (0: block input)", fontsize=8)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="mean |weight|")
-    fig.suptitle("Feature reuse: mean |weight| from source s to target ℓ (DenseNet Fig. 5)", fontsize=10)
-    return fig, {"matrices": {t: np.asarray(matrices[t]) for t in titles}, "range": (float(low), float(high))}
+    fig.suptitle(
+        "Feature reuse: mean |weight| from source s to target ℓ (DenseNet Fig. 5)", fontsize=10
+    )
+    return fig, {
+        "matrices": {t: np.asarray(matrices[t]) for t in titles},
+        "range": (float(low), float(high)),
+    }
 
 
 def early_exit_curves(sweeps: dict, singles: dict):
@@ -50,7 +63,15 @@ def early_exit_curves(sweeps: dict, singles: dict):
         ax.plot(x, y, "-o", ms=3, color=colours(i), label=f"early exits, seed {seed} (τ varies)")
         sx = [m / 1e6 for m, _ in singles.get(seed, [])]
         sy = [a for _, a in singles.get(seed, [])]
-        ax.plot(sx, sy, "s--", ms=6, color=colours(i), mfc="white", label=f"one-exit networks, seed {seed}")
+        ax.plot(
+            sx,
+            sy,
+            "s--",
+            ms=6,
+            color=colours(i),
+            mfc="white",
+            label=f"one-exit networks, seed {seed}",
+        )
         drawn[seed] = {"macs": x, "accuracy": y, "single_macs": sx, "single_accuracy": sy}
     ax.set_xlabel("average MACs per image (millions)")
     ax.set_ylabel("test accuracy")
@@ -61,12 +82,20 @@ def early_exit_curves(sweeps: dict, singles: dict):
     return fig, drawn
 
 
-def exit_examples(images, exits: np.ndarray, labels: Sequence[int], class_names: Sequence[str],
-                  per_exit: int = 8, cell: float = 0.9):
+def exit_examples(
+    images,
+    exits: np.ndarray,
+    labels: Sequence[int],
+    class_names: Sequence[str],
+    per_exit: int = 8,
+    cell: float = 0.9,
+):
     """A grid of test images, one row per exit: the first ``per_exit`` images that leave there."""
     exits = np.asarray(exits)
     rows = int(exits.max()) + 1
-    fig, axes = plt.subplots(rows, per_exit, figsize=(cell * per_exit, cell * rows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, per_exit, figsize=(cell * per_exit, cell * rows + 0.5), squeeze=False
+    )
     shown = {}
     for r in range(rows):
         chosen = np.flatnonzero(exits == r)[:per_exit].tolist()
@@ -77,13 +106,20 @@ def exit_examples(images, exits: np.ndarray, labels: Sequence[int], class_names:
             if c < len(chosen):
                 ax.imshow(np.asarray(images[chosen[c]]).transpose(1, 2, 0))
                 ax.set_title(class_names[int(labels[chosen[c]])], fontsize=6)
-        axes[r][0].text(-0.15, 0.5, f"exit {r + 1}", transform=axes[r][0].transAxes, ha="right",
-                        va="center", fontsize=8)
+        axes[r][0].text(
+            -0.15,
+            0.5,
+            f"exit {r + 1}",
+            transform=axes[r][0].transAxes,
+            ha="right",
+            va="center",
+            fontsize=8,
+        )
     fig.suptitle("Which test images leave at which exit", fontsize=9)
     return fig, shown
 
 
-def memory_bars(rows: dict, unit: float = 2 ** 20):
+def memory_bars(rows: dict, unit: float = 2**20):
     """Horizontal bars: activation memory kept for backward per network (MiB)."""
     names = list(rows)
     values = [rows[n] / unit for n in names]
@@ -98,8 +134,9 @@ def memory_bars(rows: dict, unit: float = 2 ** 20):
     return fig, dict(zip(names, values))
 
 
-def cost_vs_growth_depth(cost, growth_rates=(12, 24, 40), depths=tuple(range(40, 251, 30)),
-                         current=None):
+def cost_vs_growth_depth(
+    cost, growth_rates=(12, 24, 40), depths=tuple(range(40, 251, 30)), current=None
+):
     """Parameters and MACs of DenseNet-BC against depth L, one line per growth rate k.
 
     ``cost(depth, growth_rate)`` returns an object with ``.params`` and ``.macs``; ``current``
@@ -124,6 +161,8 @@ def cost_vs_growth_depth(cost, growth_rates=(12, 24, 40), depths=tuple(range(40,
         ax.set_yscale("log")
         ax.grid(alpha=0.3, which="both")
     left.legend(fontsize=8)
-    fig.suptitle("DenseNet-BC on 32×32: cost grows with k² and, within a block, with L²", fontsize=10)
+    fig.suptitle(
+        "DenseNet-BC on 32×32: cost grows with k² and, within a block, with L²", fontsize=10
+    )
     fig.tight_layout()
     return fig, drawn

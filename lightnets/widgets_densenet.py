@@ -4,6 +4,7 @@ As in :mod:`lightnets.widgets`, the view is a pure function of the slider values
 (:func:`render_growth_depth`, HTML text) and the builder only wires sliders to it with
 ``observe``: nothing is printed from a callback, so the notebook stays stable under nbval.
 """
+
 from __future__ import annotations
 
 import html
@@ -18,14 +19,20 @@ def render_growth_depth(growth_rate: int, depth: int) -> str:
     """HTML: the cost of DenseNet-BC (L, k) on 32×32, its block widths, and Table 2's models."""
     cost = densenet_bc_cost(depth, growth_rate)
     n = (depth - 4) // 6
-    rows = [("layers per block n = (L − 4) / 6", f"{n}"),
-            ("channels after blocks 1, 2, 3", ", ".join(str(c) for c in cost.block_out_channels)),
-            ("parameters", f"{cost.params / 1e6:.3f} M"),
-            ("MACs (32×32 input)", f"{cost.macs / 1e6:,.1f} M")]
+    rows = [
+        ("layers per block n = (L − 4) / 6", f"{n}"),
+        ("channels after blocks 1, 2, 3", ", ".join(str(c) for c in cost.block_out_channels)),
+        ("parameters", f"{cost.params / 1e6:.3f} M"),
+        ("MACs (32×32 input)", f"{cost.macs / 1e6:,.1f} M"),
+    ]
     for (paper_depth, paper_k), params in TABLE_2_BC.items():
         ours = densenet_bc_cost(paper_depth, paper_k).params / 1e6
-        rows.append((f"Table 2: L = {paper_depth}, k = {paper_k}", f"{params} M (ours {ours:.2f} M)"))
-    body = "".join(f"<tr><td>{html.escape(a)}</td><td><b>{html.escape(b)}</b></td></tr>" for a, b in rows)
+        rows.append(
+            (f"Table 2: L = {paper_depth}, k = {paper_k}", f"{params} M (ours {ours:.2f} M)")
+        )
+    body = "".join(
+        f"<tr><td>{html.escape(a)}</td><td><b>{html.escape(b)}</b></td></tr>" for a, b in rows
+    )
     return f"<b>DenseNet-BC, L = {depth}, k = {growth_rate}</b><table>{body}</table>"
 
 
@@ -33,9 +40,16 @@ def growth_depth_widget(growth_rate: int = 12, depth: int = 100):
     """Two sliders (k, L) and an HTML view that :func:`render_growth_depth` refills on each move."""
     import ipywidgets as w
 
-    k = w.IntSlider(value=growth_rate, min=GROWTH_RATES[0], max=GROWTH_RATES[1], step=GROWTH_RATES[2],
-                    description="k (growth)")
-    depth_slider = w.IntSlider(value=depth, min=DEPTHS[0], max=DEPTHS[1], step=DEPTHS[2], description="L (depth)")
+    k = w.IntSlider(
+        value=growth_rate,
+        min=GROWTH_RATES[0],
+        max=GROWTH_RATES[1],
+        step=GROWTH_RATES[2],
+        description="k (growth)",
+    )
+    depth_slider = w.IntSlider(
+        value=depth, min=DEPTHS[0], max=DEPTHS[1], step=DEPTHS[2], description="L (depth)"
+    )
     view = w.HTML(value=render_growth_depth(growth_rate, depth))
 
     def refresh(_change=None) -> None:

@@ -83,7 +83,8 @@ class DenseNet(Network):
             stem = [("conv0", nn.Conv2d(3, channels, 3, 1, 1, bias=False))]
         self.features = nn.Sequential(OrderedDict(stem))
         for i, num_layers in enumerate(self.block_layers, start=1):
-            block = DenseBlock(num_layers, channels, growth_rate, BN_SIZE, dropout, memory_efficient)
+            block = DenseBlock(num_layers, channels, growth_rate, BN_SIZE, dropout,
+                               memory_efficient)
             self.features.add_module(f"denseblock{i}", block)
             channels = block.out_channels
             if i < len(self.block_layers):
@@ -127,7 +128,8 @@ def _table_1_blocks(column: str) -> tuple:
 def _imagenet(column_or_blocks, growth_rate: int, num_classes: int, dropout: float,
               memory_efficient: bool = False) -> DenseNet:
     blocks = _table_1_blocks(column_or_blocks) if isinstance(column_or_blocks, str) else column_or_blocks
-    return DenseNet(blocks, growth_rate, num_classes, dropout=dropout, memory_efficient=memory_efficient)
+    return DenseNet(blocks, growth_rate, num_classes, dropout=dropout,
+                    memory_efficient=memory_efficient)
 
 
 _PAPER = "Huang et al. 2017, arXiv:1608.06993"
@@ -180,5 +182,5 @@ def densenet_bc(num_classes: int = 10, depth: int = 100, growth_rate: int = 12, 
     if (depth - 4) % 6:
         raise ValueError(f"depth must satisfy (depth - 4) % 6 == 0 for DenseNet-BC (L = 6n + 4, e.g. 40, 100, "
                          f"190, 250), got {depth}")
-    return DenseNet(((depth - 4) // 6,) * 3, growth_rate, num_classes, compression, dropout, imagenet_stem=False,
-                    memory_efficient=memory_efficient)
+    return DenseNet(((depth - 4) // 6,) * 3, growth_rate, num_classes, compression, dropout,
+                    imagenet_stem=False, memory_efficient=memory_efficient)
