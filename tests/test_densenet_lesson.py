@@ -317,3 +317,30 @@ def test_lesson07_exercises_accept_their_solutions_and_explain_mistakes():
     assert "θ" in lesson07.q2.check(0.5).message
     assert lesson07.q4.check(lesson07._exit1_share())
     assert math.isclose(lesson07._bottleneck_break_even(), 87)
+
+
+def test_experiment_interrupted_mid_model_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    training = {**experiment.TRAINING, "train_size": 16, "epochs": 2}
+    train_set, _ = experiment.datasets(0, {**training, "test_size": 4})
+    experiment.train_model("single1", 0, tmp_path / "whole", train_set, training, experiment.MODEL)
+    saves = []
+    real_save = experiment._save
+
+    def interrupted(path, state):
+        real_save(path, state)
+        saves.append(path)
+        raise KeyboardInterrupt  # killed right after the first epoch was saved
+
+    monkeypatch.setattr(experiment, "_save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        experiment.train_model("single1", 0, tmp_path / "cut", train_set, training, experiment.MODEL)
+    assert saves[0].name.endswith(".partial.pt")
+    monkeypatch.setattr(experiment, "_save", real_save)
+    experiment.train_model("single1", 0, tmp_path / "cut", train_set, training, experiment.MODEL)
+    whole = experiment.load_state(tmp_path / "whole" / "checkpoints" / "seed0_single1.pt")
+    resumed = experiment.load_state(tmp_path / "cut" / "checkpoints" / "seed0_single1.pt")
+    assert all(torch.equal(whole["weights"][k], resumed["weights"][k]) for k in whole["weights"])
+    with pytest.raises(ValueError, match="--epochs"):
+        experiment.train_model(
+            "single1", 0, tmp_path / "cut", train_set, {**training, "epochs": 3}, experiment.MODEL
+        )

@@ -130,9 +130,18 @@ def train_model(
     from lightnets.utils import seed_everything
 
     final = directory / "checkpoints" / f"seed{seed}_{name}.pt"
+    partial = final.with_suffix(".partial.pt")
+    for path in (final, partial):
+        # A file from another budget would silently mix two experiments: refuse it.
+        done = len(load_state(path)["history"]) if path.exists() else 0
+        finished_elsewhere = path == final and path.exists() and done != training["epochs"]
+        if done > training["epochs"] or finished_elsewhere:
+            raise ValueError(
+                f"{path} was trained for {done} epochs, not --epochs {training['epochs']}; "
+                "use another --directory"
+            )
     if final.exists():
         return load_state(final)["history"]
-    partial = final.with_suffix(".partial.pt")
     seed_everything(seed)
     num_classes = len(train_set.class_names)
     model = build(name, num_classes, model_config)
