@@ -4,10 +4,10 @@ image leave at the first classifier that is confident enough.
 The idea is MSDNet's (Huang, Chen, Li, Wu, van der Maaten, Weinberger 2018, "Multi-Scale Dense
 Networks for Resource Efficient Image Classification", ICLR, arXiv:1703.09844): easy images need
 less computation than hard ones, so attach classifiers at several depths and, at test time, stop
-at the first one whose softmax confidence reaches a threshold τ (§3 "Anytime prediction",
-"Budgeted batch classification"). MSDNet adds multi-scale features so that the early classifiers
-see coarse-scale maps; here we keep a plain DenseNet-BC, the "DenseNet with intermediate
-classifiers" that MSDNet's Fig. 3 uses to show why dense connections help early exits.
+at the first one whose softmax confidence reaches a threshold τ (its "budgeted batch
+classification" setting). MSDNet adds multi-scale features so that the early classifiers see
+coarse-scale maps; here we keep a plain DenseNet-BC with intermediate classifiers, the kind of
+network whose shortcomings as an early-exit model MSDNet analyses before proposing its own.
 
 Everything below the model is plain arithmetic on stored confidences (float64 NumPy), so a sweep
 over τ gives the same numbers on every machine.

@@ -4,7 +4,7 @@ For each seed the script trains, on :class:`lightnets.data.Shapes` at 32 px (fiv
 cluttered background; a large shape is easy, a small one in clutter is hard):
 
 * ``multi``: a DenseNet-BC (three dense blocks) with a classifier after every block, trained on the
-  mean of the exits' cross-entropy losses (MSDNet §4 weights every classifier's loss equally);
+  mean of the exits' cross-entropy losses (MSDNet weights every classifier's loss equally);
 * ``single1``, ``single2``, ``single3``: ordinary one-exit networks of the same family, the same
   trunk cut after block 1, 2 and 3, each costing what the matching exit costs.
 
@@ -171,7 +171,7 @@ def train_model(
                 group["lr"] = learning_rate(step, total, training["lr"], warmup)
             index = order[start : start + batch]
             outputs = model(images[index])
-            # MSDNet §4: the loss is the (equally weighted) mean over the classifiers.
+            # As in MSDNet: every classifier's loss counts equally (here: their mean).
             loss = sum(nn.functional.cross_entropy(z, labels[index]) for z in outputs) / len(
                 outputs
             )
