@@ -12,8 +12,8 @@ Each model is scored on one fixed test set with the half-precision weights as st
 keep, per test image and exit, the softmax confidence and the prediction, so a notebook can sweep
 the exit threshold τ exactly, on any machine, without running a network.
 
-Run ``python -m lightnets.experiments.early_exit --threads 1`` (about ten minutes on one free CPU
-core).
+Run ``python -m lightnets.experiments.early_exit --threads 1`` (10–15 minutes on one CPU core;
+the committed results took 15 minutes of training on one thread of a shared machine).
 It is resumable: finished models are read back from ``checkpoints/seedS_NAME.pt``; a model being
 trained is saved after every epoch (``.partial.pt``, with its optimizer) and continues from there.
 ``results.json`` records the command, seeds and versions and is rewritten (atomically) after each
