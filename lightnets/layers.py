@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 ActivationLayer = Optional[Callable[..., nn.Module]]
@@ -319,18 +320,51 @@ class DenseBlock(nn.Module):
     has ``in_channels + num_layers × growth_rate`` channels."""
 
     def __init__(self, num_layers: int, in_channels: int, growth_rate: int, bn_size: int = 4,
-                 dropout: float = 0.0) -> None:
+                 dropout: float = 0.0, memory_efficient: bool = False) -> None:
         super().__init__()
         for i in range(num_layers):
             self.add_module(f"denselayer{i + 1}",
                             DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, dropout))
         self.in_channels, self.out_channels = in_channels, in_channels + num_layers * growth_rate
+        self.memory_efficient = bool(memory_efficient)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = [x]
         for layer in self.children():
-            features.append(layer(torch.cat(features, 1)))
+            if self.memory_efficient and torch.is_grad_enabled():
+                features.append(_checkpointed_layer(layer, features))
+            else:
+                features.append(layer(torch.cat(features, 1)))
         return torch.cat(features, 1)
+
+
+def _checkpointed_layer(layer: DenseLayer, features: list) -> torch.Tensor:
+    """A dense layer that keeps only its k-channel inputs for backward (Pleiss et al. 2017, §3).
+
+    Concatenation → BN → ReLU → 1×1 conv makes two tensors as wide as everything before the layer;
+    stored for every layer they grow quadratically with depth. Under ``torch.utils.checkpoint``
+    they are dropped after the forward pass and recomputed in the backward pass (the 1×1 conv
+    runs twice). The recomputation normalises with the batch statistics again but must not move
+    BN's running averages a second time, so it calls ``batch_norm`` with momentum 0: the averages
+    stay exactly as the forward pass left them ((1 − 0)·r + 0·batch = r).
+    """
+    from torch.utils.checkpoint import checkpoint
+
+    calls = []
+
+    def bottleneck(*inputs: torch.Tensor) -> torch.Tensor:
+        x = torch.cat(inputs, 1)
+        norm = layer.norm1
+        if calls and norm.training:  # the recomputation in backward
+            x = F.batch_norm(x, norm.running_mean, norm.running_var, norm.weight, norm.bias, True,
+                             0.0, norm.eps)
+        else:
+            x = norm(x)
+        calls.append(True)
+        return layer.conv1(layer.relu1(x))
+
+    x = checkpoint(bottleneck, *features, use_reentrant=False)
+    return layer.dropout(layer.conv2(layer.relu2(layer.norm2(x))))
 
 
 class Transition(nn.Sequential):

@@ -162,3 +162,75 @@ def _shapes_pass(model: nn.Module, input_size: Sequence[int], hooks: list) -> No
         model.train(was_training)
         for h in hooks:
             h.remove()
+
+
+# --- training: what a forward pass keeps for backward (DenseNet lesson, Pleiss et al. 2017) ------
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """Activation memory of one training forward pass, in bytes of the model's dtype.
+
+    ``peak``: the most bytes that tensors made during the pass occupied at any one time;
+    ``kept``: what is still alive when the forward pass ends, i.e. what the autograd graph keeps
+    for backward (the output itself excluded).
+    """
+
+    peak: int
+    kept: int
+
+
+def training_activation_memory(model: nn.Module,
+                               input_size: Sequence[int] = (1, 3, 224, 224)) -> TrainingMemory:
+    """Measure the activation memory of a training-mode forward pass of ``model``.
+
+    Every tensor an operation creates is tracked (a ``TorchDispatchMode``) by its storage, and
+    released when the last tensor on that storage is freed; storages that views or in-place ops
+    share are counted once. The pass runs on meta tensors with the parameters' ``requires_grad``,
+    so autograd saves exactly what it would on a real device, but nothing is computed: the result
+    is a count of bytes, the same on every machine. Parameters and the input are not counted.
+    """
+    import weakref
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    class _Live(TorchDispatchMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.size, self.holders, self.total, self.peak = {}, {}, 0, 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in tree_flatten(out)[0]:
+                if isinstance(t, torch.Tensor):
+                    key = t.untyped_storage()._cdata
+                    if key not in self.size:
+                        self.size[key], self.holders[key] = t.untyped_storage().nbytes(), 0
+                        self.total += self.size[key]
+                        self.peak = max(self.peak, self.total)
+                    self.holders[key] += 1
+                    weakref.finalize(t, self._release, key)
+            return out
+
+        def _release(self, key) -> None:
+            self.holders[key] -= 1
+            if self.holders[key] == 0:
+                self.total -= self.size.pop(key)
+                del self.holders[key]
+
+    params = {name: torch.empty_like(p, device="meta").requires_grad_(p.requires_grad)
+              for name, p in model.named_parameters()}
+    buffers = {name: torch.empty_like(b, device="meta") for name, b in model.named_buffers()}
+    x = torch.empty(tuple(input_size), device="meta")
+    was_training = model.training
+    live = _Live()
+    try:
+        model.train()
+        with torch.enable_grad(), live:
+            out = functional_call(model, {**params, **buffers}, (x,))
+            outputs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+            kept = live.total - sum(t.untyped_storage().nbytes() for t in outputs)
+    finally:
+        model.train(was_training)
+    return TrainingMemory(peak=live.peak, kept=kept)

@@ -57,16 +57,23 @@ class DenseNet(Network):
 
     ``imagenet_stem=True``: Table 1's 7×7/2 convolution with 2k filters and a 3×3/2 max pool;
     otherwise the CIFAR stem of §3 "Implementation Details", one 3×3 convolution with 2k filters
-    (DenseNet-BC) at full resolution. A transition with compression θ follows every block but the
-    last; a final BatchNorm closes the trunk and the head applies its ReLU before pooling.
+    (DenseNet-BC) at full resolution. ``memory_efficient=True`` recomputes each dense layer's
+    concatenation, BN, ReLU and 1×1 conv in the backward pass instead of storing them (Pleiss et al.
+    2017, "Memory-Efficient Implementation of DenseNets", arXiv:1707.06990): same outputs and
+    gradients, activation memory linear instead of quadratic in the block's depth.
+    A transition with compression θ follows every block but the last; a final BatchNorm closes the
+    trunk and the head applies its ReLU before pooling.
     """
 
     def __init__(self, block_layers: tuple, growth_rate: int, num_classes: int = 1000,
-                 compression: float = COMPRESSION, dropout: float = 0.0, imagenet_stem: bool = True) -> None:
+                 compression: float = COMPRESSION, dropout: float = 0.0, imagenet_stem: bool = True,
+                 memory_efficient: bool = False) -> None:
         super().__init__()
         check_int("growth_rate", growth_rate, low=1)
         check_float("compression", compression, 0.0, 1.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        if not isinstance(memory_efficient, bool):
+            raise ValueError(f"memory_efficient must be True or False, got {memory_efficient!r}")
         self.growth_rate, self.block_layers = growth_rate, tuple(block_layers)
         channels = 2 * growth_rate
         if imagenet_stem:
@@ -76,7 +83,8 @@ class DenseNet(Network):
             stem = [("conv0", nn.Conv2d(3, channels, 3, 1, 1, bias=False))]
         self.features = nn.Sequential(OrderedDict(stem))
         for i, num_layers in enumerate(self.block_layers, start=1):
-            block = DenseBlock(num_layers, channels, growth_rate, BN_SIZE, dropout)
+            block = DenseBlock(num_layers, channels, growth_rate, BN_SIZE, dropout,
+                               memory_efficient)
             self.features.add_module(f"denseblock{i}", block)
             channels = block.out_channels
             if i < len(self.block_layers):
@@ -117,36 +125,42 @@ def _table_1_blocks(column: str) -> tuple:
     return tuple(getattr(row, column) for row in TABLE_1 if row.layers.startswith("Dense Block"))
 
 
-def _imagenet(column_or_blocks, growth_rate: int, num_classes: int, dropout: float) -> DenseNet:
+def _imagenet(column_or_blocks, growth_rate: int, num_classes: int, dropout: float,
+              memory_efficient: bool = False) -> DenseNet:
     blocks = _table_1_blocks(column_or_blocks) if isinstance(column_or_blocks, str) else column_or_blocks
-    return DenseNet(blocks, growth_rate, num_classes, dropout=dropout)
+    return DenseNet(blocks, growth_rate, num_classes, dropout=dropout,
+                    memory_efficient=memory_efficient)
 
 
 _PAPER = "Huang et al. 2017, arXiv:1608.06993"
 
 
 @register("densenet121", family="densenet", paper=_PAPER)
-def densenet121(num_classes: int = 1000, growth_rate: int = 32, dropout: float = 0.0) -> DenseNet:
+def densenet121(num_classes: int = 1000, growth_rate: int = 32, dropout: float = 0.0,
+                memory_efficient: bool = False) -> DenseNet:
     """DenseNet-121 of Table 1 (k = 32; blocks of 6, 12, 24, 16 layers)."""
-    return _imagenet("densenet121", growth_rate, num_classes, dropout)
+    return _imagenet("densenet121", growth_rate, num_classes, dropout, memory_efficient)
 
 
 @register("densenet161", family="densenet", paper=_PAPER + "; k=48 model of the authors' repository")
-def densenet161(num_classes: int = 1000, growth_rate: int = 48, dropout: float = 0.0) -> DenseNet:
+def densenet161(num_classes: int = 1000, growth_rate: int = 48, dropout: float = 0.0,
+                memory_efficient: bool = False) -> DenseNet:
     """DenseNet-161 (k = 48; blocks of 6, 12, 36, 24 layers), released with the paper's code."""
-    return _imagenet(DENSENET_161_BLOCKS, growth_rate, num_classes, dropout)
+    return _imagenet(DENSENET_161_BLOCKS, growth_rate, num_classes, dropout, memory_efficient)
 
 
 @register("densenet169", family="densenet", paper=_PAPER)
-def densenet169(num_classes: int = 1000, growth_rate: int = 32, dropout: float = 0.0) -> DenseNet:
+def densenet169(num_classes: int = 1000, growth_rate: int = 32, dropout: float = 0.0,
+                memory_efficient: bool = False) -> DenseNet:
     """DenseNet-169 of Table 1 (k = 32; blocks of 6, 12, 32, 32 layers)."""
-    return _imagenet("densenet169", growth_rate, num_classes, dropout)
+    return _imagenet("densenet169", growth_rate, num_classes, dropout, memory_efficient)
 
 
 @register("densenet201", family="densenet", paper=_PAPER)
-def densenet201(num_classes: int = 1000, growth_rate: int = 32, dropout: float = 0.0) -> DenseNet:
+def densenet201(num_classes: int = 1000, growth_rate: int = 32, dropout: float = 0.0,
+                memory_efficient: bool = False) -> DenseNet:
     """DenseNet-201 of Table 1 (k = 32; blocks of 6, 12, 48, 32 layers)."""
-    return _imagenet("densenet201", growth_rate, num_classes, dropout)
+    return _imagenet("densenet201", growth_rate, num_classes, dropout, memory_efficient)
 
 
 @register(
@@ -157,7 +171,7 @@ def densenet201(num_classes: int = 1000, growth_rate: int = 32, dropout: float =
     reported=Reported(0.8, None, "Huang et al. 2017, Table 2 (DenseNet-BC, L=100, k=12; no mult-adds given)"),
 )
 def densenet_bc(num_classes: int = 10, depth: int = 100, growth_rate: int = 12, compression: float = COMPRESSION,
-                dropout: float = 0.0) -> DenseNet:
+                dropout: float = 0.0, memory_efficient: bool = False) -> DenseNet:
     """DenseNet-BC for 32×32 CIFAR images (§3 "Implementation Details", Table 2).
 
     ``depth`` is L, the number of weighted layers: the stem, 2 per bottleneck layer in 3 equal blocks,
@@ -168,4 +182,5 @@ def densenet_bc(num_classes: int = 10, depth: int = 100, growth_rate: int = 12, 
     if (depth - 4) % 6:
         raise ValueError(f"depth must satisfy (depth - 4) % 6 == 0 for DenseNet-BC (L = 6n + 4, e.g. 40, 100, "
                          f"190, 250), got {depth}")
-    return DenseNet(((depth - 4) // 6,) * 3, growth_rate, num_classes, compression, dropout, imagenet_stem=False)
+    return DenseNet(((depth - 4) // 6,) * 3, growth_rate, num_classes, compression, dropout,
+                    imagenet_stem=False, memory_efficient=memory_efficient)

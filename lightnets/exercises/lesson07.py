@@ -1,0 +1,157 @@
+"""Exercises of lesson 07 (DenseNet and early exits). Every answer is computed from lightnets."""
+
+from __future__ import annotations
+
+from lightnets.exercises._question import Question, numeric
+
+
+def _channels_in(k0: int = 24, k: int = 12, layer: int = 7) -> int:
+    from lightnets.densenet_cost import channels_into_layer
+
+    return channels_into_layer(k0, k, layer)
+
+
+q1 = Question(
+    name="lesson07.q1",
+    prompt=(
+        "A dense block starts with k₀ = 24 channels and has growth rate k = 12. How many "
+        "channels enter its 7th layer? Answer with a number (eq. 2)."
+    ),
+    checker=numeric(
+        _channels_in,
+        mistakes=[
+            (
+                lambda: 24 + 12 * 7,
+                (
+                    "that counts the 7th layer's own output too: layer ℓ sees only the "
+                    "ℓ − 1 layers before it, k₀ + k·(ℓ − 1)"
+                ),
+            ),
+            (lambda: 12 * 6, "the block's input x₀ is concatenated as well: add k₀"),
+            (
+                lambda: 4 * 12,
+                "that is the bottleneck width 4k, what the 1×1 conv outputs, not its input",
+            ),
+        ],
+    ),
+    hints=[
+        "Eq. 2: layer ℓ receives [x₀, x₁, …, x_{ℓ−1}].",
+        "x₀ has k₀ channels, each of x₁ … x_{ℓ−1} has k.",
+    ],
+    solution_code="answer = 24 + 12 * (7 - 1)",
+)
+
+
+def _compression_ratio() -> float:
+    import lightnets
+
+    plain = lightnets.profile(
+        lightnets.create_model("densenet_bc", compression=1.0), (1, 3, 32, 32)
+    )
+    bc = lightnets.profile(lightnets.create_model("densenet_bc", compression=0.5), (1, 3, 32, 32))
+    return bc.macs / plain.macs
+
+
+q2 = Question(
+    name="lesson07.q2",
+    prompt=(
+        "DenseNet-BC (L = 100, k = 12) on 32×32: what fraction of the MACs of the same network "
+        "without compression (θ = 1) does it cost? Measure both with lightnets.profile "
+        "(create_model('densenet_bc', compression=...)) and answer the ratio bc / plain."
+    ),
+    checker=numeric(
+        _compression_ratio,
+        rel_tol=1e-3,
+        mistakes=[
+            (
+                lambda: 0.5,
+                (
+                    "θ halves only the channels a transition passes on; the dense layers' own "
+                    "k new maps and the first block do not change, so the saving is far smaller"
+                ),
+            ),
+            (lambda: 1 / _compression_ratio(), "that is plain / bc; the question asks bc / plain"),
+        ],
+    ),
+    hints=[
+        "profile(model, (1, 3, 32, 32)).macs for each model.",
+        "Block 1 runs before any transition, so compression cannot change its cost.",
+    ],
+    solution_code=(
+        "plain = lightnets.profile(lightnets.create_model('densenet_bc', compression=1.0), "
+        "(1, 3, 32, 32))\nbc = lightnets.profile(lightnets.create_model('densenet_bc'), "
+        "(1, 3, 32, 32))\nanswer = bc.macs / plain.macs"
+    ),
+)
+
+
+def _bottleneck_break_even(k: int = 12) -> int:
+    from lightnets.densenet_cost import dense_layer_cost
+
+    c = 1
+    while dense_layer_cost(c, k, 1)[1] >= dense_layer_cost(c, k, 1, bottleneck=False)[1]:
+        c += 1
+    return c
+
+
+q3 = Question(
+    name="lesson07.q3",
+    prompt=(
+        "With k = 12, a basic dense layer is one 3×3 conv (c → k); DenseNet-B's is a 1×1 conv "
+        "(c → 4k) then a 3×3 conv (4k → k). What is the smallest input width c (an integer) "
+        "for which the bottleneck layer needs fewer MACs?"
+    ),
+    checker=numeric(
+        _bottleneck_break_even,
+        mistakes=[
+            (
+                lambda: 86,
+                "at c = 86 the bottleneck still costs more: 9·c·k > 4k·c + 36k² needs c > 86.4",
+            ),
+            (lambda: 48, "4k = 48 is the bottleneck's width, not where it starts to pay"),
+            (
+                lambda: 108,
+                "9k is the 3×3 conv's MACs per input channel; solve 9ck > 4kc + 36k² for c",
+            ),
+        ],
+    ),
+    hints=[
+        "Per output pixel: 3×3 alone costs 9·c·k; bottleneck costs c·4k + 9·4k·k.",
+        "9ck > 4ck + 36k² ⇔ c > 36k/5.",
+    ],
+    solution_code="answer = math.floor(36 * 12 / 5) + 1  # c > 86.4",
+)
+
+
+def _exit1_share(tau: float = 0.9, seed: int = 0) -> float:
+    from lightnets import early_exit
+    from lightnets.experiments import early_exit as experiment
+
+    results = experiment.load_results()
+    row = next(r for r in results["runs"] if r["seed"] == seed and r["name"] == "multi")
+    return float((early_exit.exit_points(row["confidence"], tau) == 0).mean())
+
+
+q4 = Question(
+    name="lesson07.q4",
+    prompt=(
+        "In the saved early-exit experiment (seed 0, the multi-exit network), what share of the "
+        "test images leave at the first exit when τ = 0.9? (An image leaves at the first exit "
+        "whose max softmax probability is ≥ τ.)"
+    ),
+    checker=numeric(
+        _exit1_share,
+        rel_tol=1e-9,
+        mistakes=[
+            (lambda: 1 - _exit1_share(), "that is the share that goes on past exit 1"),
+        ],
+    ),
+    hints=[
+        "row['confidence'][0] holds exit 1's confidence for every test image.",
+        "early_exit.exit_points(row['confidence'], 0.9) == 0 marks the images that leave there.",
+    ],
+    solution_code=(
+        "row = next(r for r in results['runs'] if r['seed'] == 0 and r['name'] == 'multi')\n"
+        "answer = float(np.mean(np.asarray(row['confidence'][0]) >= 0.9))"
+    ),
+)
