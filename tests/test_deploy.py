@@ -63,7 +63,7 @@ def test_mobilenet_v2_deploy_saves_one_parameter_per_batchnorm_channel():
     # Every BatchNorm of MobileNetV2 follows a bias-free conv: γ, β become that conv's bias, -C each.
     model = lightnets.create_model("mobilenet_v2")
     channels = sum(m.num_features for m in model.modules() if isinstance(m, nn.BatchNorm2d))
-    assert channels == 17_056  # 52 BatchNorms: 32 + 32 + 16 + ... + 1280 channels
+    assert channels == 17_056
     params = sum(p.numel() for p in model.parameters())
     assert sum(p.numel() for p in deploy(model).parameters()) == params - channels
 
@@ -144,3 +144,9 @@ def test_bad_options_raise_a_value_error_naming_them(options, message):
 def test_deploy_rejects_what_is_not_a_module():
     with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
         deploy(lambda x: x)
+
+
+def test_compile_wraps_the_folded_copy_without_compiling_yet():
+    # torch.compile is lazy: wrapping is instant, the first call compiles (too slow for a unit test).
+    compiled = deploy(lightnets.create_model("squeezenet1_1", num_classes=10), compile=True)
+    assert hasattr(compiled, "_orig_mod") and not compiled._orig_mod.training
