@@ -29,7 +29,8 @@ import lightnets
 from lightnets._io import atomic_write
 from lightnets.experiments._timing import cpu_model, interleaved_times, median_iqr
 
-MODELS = ("mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0", "squeezenet1_1")
+MODELS = ("mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0",
+          "squeezenet1_1")
 BATCHES = (1, 8)
 DEFAULT_OUT = os.path.join(os.path.dirname(__file__), "..", "lightnets", "experiments", "results",
                            "latency_benchmark.json")
@@ -98,7 +99,8 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed passes per round")
     parser.add_argument("--warmup", type=int, default=2, help="untimed passes per round")
     parser.add_argument("--resolution", type=int, default=224)
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=lightnets.list_models())
+    parser.add_argument("--models", nargs="+", default=list(MODELS),
+                        choices=lightnets.list_models())
     parser.add_argument("--out", default=DEFAULT_OUT, help="JSON results file ('' to write none)")
     args = parser.parse_args(argv)
     for name in ("threads", "repeats", "runs"):
@@ -111,15 +113,17 @@ def main(argv=None) -> None:
     except ImportError:
         tv_version = None
     header = {
-        "command": "python benchmarks/latency.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python benchmarks/latency.py "
+                   + " ".join(sys.argv[1:] if argv is None else argv),
         "versions": {"torch": torch.__version__, "torchvision": tv_version,
                      "python": platform.python_version()},
         "cpu": cpu_model(), "machine": platform.machine(), "threads": torch.get_num_threads(),
         "resolution": args.resolution, "repeats": args.repeats, "runs": args.runs,
         "warmup": args.warmup,
     }
-    print(f"{header['command']}\ntorch {torch.__version__}, torchvision {tv_version or 'not installed'}, "
-          f"{header['cpu']}, {header['threads']} thread(s), {args.resolution} px; median ± IQR over "
+    print(f"{header['command']}\ntorch {torch.__version__}, "
+          f"torchvision {tv_version or 'not installed'}, {header['cpu']}, "
+          f"{header['threads']} thread(s), {args.resolution} px; median ± IQR over "
           f"{args.repeats} interleaved rounds of {args.runs} runs (ms); ratio > 1: ours faster\n")
     print(format_header())
     start = time.perf_counter()

@@ -64,7 +64,8 @@ def _fold_into(layer: nn.Module, bn: nn.modules.batchnorm._BatchNorm) -> None:
     """Multiply ``bn`` into ``layer``'s weight and bias, in place (W' = W·s, b' = b·s + t)."""
     scale, shift = _bn_scale_shift(bn)
     weight = layer.weight
-    view = [-1] + [1] * (weight.dim() - 1)  # output channels are dimension 0 of conv and linear weights
+    # Output channels are dimension 0 of conv and linear weights alike.
+    view = [-1] + [1] * (weight.dim() - 1)
     new_weight = weight.double() * scale.view(view)
     bias = layer.bias.double() if layer.bias is not None else torch.zeros_like(scale)
     new_bias = bias * scale + shift
@@ -79,7 +80,7 @@ def _is_plain_sequential(module: nn.Module) -> bool:
 
 
 def _last_layer(module: nn.Module) -> Optional[nn.Module]:
-    """The layer whose output ``module`` returns, if it is a conv/linear (looking into Sequentials)."""
+    """The conv/linear layer whose output ``module`` returns (looking into Sequentials), or None."""
     if isinstance(module, _FOLDABLE) and not isinstance(module, nn.modules.conv._ConvTransposeNd):
         return module
     if _is_plain_sequential(module) and len(module) > 0:
@@ -152,7 +153,7 @@ def deploy(
     _check_flag("compile", compile)
     _check_flag("torchscript", torchscript)
     if compile and torchscript:
-        raise ValueError("compile and torchscript are alternatives: set at most one of them to True")
+        raise ValueError("compile and torchscript are alternatives: set at most one to True")
     if input_size is not None:
         if not torchscript:
             raise ValueError("input_size is only used with torchscript=True (to trace the model)")

@@ -75,7 +75,7 @@ def connectivity_panels(channels: int = 12, groups: int = 3):
     return fig, data
 
 
-# --- SqueezeNet: the design space of Fig. 3, and where the MACs are --------------------------------
+# --- SqueezeNet: the design space of Fig. 3, and where the MACs are -----------------------------
 
 def squeezenet_variant(squeeze_ratio: float = 0.125, pct_3x3: float = 0.5, num_classes: int = 1000):
     """SqueezeNet 1.0 with every Fire module re-shaped by Iandola et al.'s §5 metaparameters: the
@@ -94,9 +94,11 @@ def squeezenet_variant(squeeze_ratio: float = 0.125, pct_3x3: float = 0.5, num_c
 
 
 def squeezenet_sweeps(squeeze_ratios: Sequence[float] = (0.125, 0.25, 0.5, 0.75),
-                      pcts_3x3: Sequence[float] = (0.01, 0.125, 0.25, 0.5, 0.75, 0.99), side: int = 224):
+                      pcts_3x3: Sequence[float] = (0.01, 0.125, 0.25, 0.5, 0.75, 0.99),
+                      side: int = 224):
     """Parameters and MACs against the squeeze ratio SR (pct3x3 = 0.5) and against the 3×3 share
-    (SR = 0.125): the x-axes of Iandola et al.'s Fig. 3, with cost where the paper plots accuracy."""
+    (SR = 0.125): the x-axes of Iandola et al.'s Fig. 3, with cost where the paper plots
+    accuracy."""
     def cost(sr, pct):
         p = profile(squeezenet_variant(sr, pct), (1, 3, side, side))
         return p.params / 1e6, p.macs / 1e6
@@ -120,7 +122,8 @@ def squeezenet_sweeps(squeeze_ratios: Sequence[float] = (0.125, 0.25, 0.5, 0.75)
         ax.set_xlabel(label)
         ax.set_ylabel("parameters (M)", color="tab:blue")
         twin.set_ylabel("MACs (M)", color="tab:orange")
-    fig.suptitle("SqueezeNet's design space (Iandola et al. Fig. 3 axes; cost, not accuracy)", fontsize=10)
+    fig.suptitle("SqueezeNet's design space (Iandola et al. Fig. 3 axes; cost, not accuracy)",
+                 fontsize=10)
     fig.tight_layout()
     return fig, data
 
@@ -216,11 +219,12 @@ def deploy_bars(benchmark: dict, batch: int = 1):
         xs = [i + (k - 1) * width for i, r in enumerate(rows) if variant in r["time"]]
         values = [r["time"][variant] for r in rows if variant in r["time"]]
         if values:
-            ax.bar(xs, [m for m, _ in values], width, yerr=[q / 2 for _, q in values], label=variant)
+            ax.bar(xs, [m for m, _ in values], width, yerr=[q / 2 for _, q in values],
+                   label=variant)
     ax.set_xticks(range(len(rows)), [r["model"] for r in rows], fontsize=8)
     ax.set_ylabel("ms per batch")
-    ax.set_title(f"CPU latency at batch {batch}, {benchmark['threads']} thread(s): {benchmark['cpu']}",
-                 fontsize=10)
+    ax.set_title(f"CPU latency at batch {batch}, {benchmark['threads']} thread(s): "
+                 f"{benchmark['cpu']}", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig, data

@@ -44,7 +44,8 @@ def test_deploy_keeps_outputs_within_1e5_and_removes_every_batchnorm(name):
     assert any(isinstance(m, BATCHNORM) for m in model.modules()) or name.startswith("squeezenet")
 
 
-@pytest.mark.parametrize("name", ["mobilenet_v2", "xception", "densenet_bc", "shufflenet_v1", "squeezenet1_1"])
+@pytest.mark.parametrize("name", ["mobilenet_v2", "xception", "densenet_bc", "shufflenet_v1",
+                                  "squeezenet1_1"])
 def test_deploy_removes_exactly_the_folded_batchnorm_parameters(name):
     model = lightnets.create_model(name, num_classes=10)
     deployed = deploy(model)
@@ -54,13 +55,14 @@ def test_deploy_removes_exactly_the_folded_batchnorm_parameters(name):
         original = before[module_name]  # folding keeps every module's name
         if isinstance(original, BATCHNORM) and isinstance(module, nn.Identity):
             expected -= 2 * original.num_features  # γ and β are gone ...
-        if isinstance(module, (nn.Conv2d, nn.Linear)) and original.bias is None and module.bias is not None:
-            expected += module.out_channels if isinstance(module, nn.Conv2d) else module.out_features
-    assert sum(p.numel() for p in deployed.parameters()) == expected  # ... and a bias per channel came
+        gained_bias = original.bias is None and module.bias is not None
+        if isinstance(module, (nn.Conv2d, nn.Linear)) and gained_bias:
+            expected += module.bias.numel()  # ... and a bias per output channel comes
+    assert sum(p.numel() for p in deployed.parameters()) == expected
 
 
 def test_mobilenet_v2_deploy_saves_one_parameter_per_batchnorm_channel():
-    # Every BatchNorm of MobileNetV2 follows a bias-free conv: γ, β become that conv's bias, -C each.
+    # Every BatchNorm of MobileNetV2 follows a bias-free conv: γ, β become its bias, -C each.
     model = lightnets.create_model("mobilenet_v2")
     channels = sum(m.num_features for m in model.modules() if isinstance(m, nn.BatchNorm2d))
     assert channels == 17_056
@@ -71,8 +73,10 @@ def test_mobilenet_v2_deploy_saves_one_parameter_per_batchnorm_channel():
 def test_densenet_pre_activation_batchnorm_becomes_a_channel_affine():
     # norm1 normalises a concatenation that no single conv produced, so it cannot be folded.
     deployed = deploy(lightnets.create_model("densenet121", num_classes=10))
-    affines = {n.rsplit(".", 1)[-1] for n, m in deployed.named_modules() if isinstance(m, ChannelAffine)}
-    identities = {n.rsplit(".", 1)[-1] for n, m in deployed.named_modules() if isinstance(m, nn.Identity)}
+    def last_names(kind):
+        return {n.rsplit(".", 1)[-1] for n, m in deployed.named_modules() if isinstance(m, kind)}
+
+    affines, identities = last_names(ChannelAffine), last_names(nn.Identity)
     assert "norm1" in affines and "norm2" in affines  # norm2 follows conv1, but not in a Sequential
     assert "norm0" in identities  # the stem's conv0 → norm0 is a Sequential pair: folded
 
@@ -147,6 +151,6 @@ def test_deploy_rejects_what_is_not_a_module():
 
 
 def test_compile_wraps_the_folded_copy_without_compiling_yet():
-    # torch.compile is lazy: wrapping is instant, the first call compiles (too slow for a unit test).
+    # torch.compile is lazy: wrapping is instant, the first call compiles (too slow for a test).
     compiled = deploy(lightnets.create_model("squeezenet1_1", num_classes=10), compile=True)
     assert hasattr(compiled, "_orig_mod") and not compiled._orig_mod.training

@@ -16,8 +16,8 @@ All inputs are 56×56, as in the paper. Each variant is timed with ``lightnets.l
 ``repeats`` interleaved rounds (every variant once per round, the order rotating), so the spread
 over rounds shows how far a difference can be trusted. The networks' MACs and the analytic memory
 access cost of G1 and G2 are exact and do not depend on the machine; the times do. On a CUDA device
-the same code runs again with batch 8 (the paper's GPU setting); without one that part is skipped and
-the file says why.
+the same code runs again with batch 8 (the paper's GPU setting); without one that part is skipped
+and the file says why.
 
 Run:  python -m lightnets.experiments.shufflenet_guidelines [--repeats 7] [--runs 5] [--out FILE]
 """
@@ -54,14 +54,16 @@ PAPER = {
            "gpu": [2451, 1725, 1026, 634], "arm": [40.0, 35.0, 32.9, 27.8], "table": "Table 2"},
     "G3": {"variants": ["1-fragment", "2-fragment-series", "4-fragment-series",
                         "2-fragment-parallel", "4-fragment-parallel"], "config": 128,
-           "gpu": [2446, 1790, 752, 1537, 691], "arm": [40.2, 38.6, 38.4, 33.4, 35.0], "table": "Table 3"},
+           "gpu": [2446, 1790, 752, 1537, 691], "arm": [40.2, 38.6, 38.4, 33.4, 35.0],
+           "table": "Table 3"},
     "G4": {"variants": ["ReLU + shortcut", "shortcut only", "ReLU only", "neither"], "config": 64,
-           "gpu": [2066, 2121, 2256, 2376], "arm": [16.9, 18.2, 18.8, 20.2], "table": "Table 4 (c=64)"},
+           "gpu": [2066, 2121, 2256, 2376], "arm": [16.9, 18.2, 18.8, 20.2],
+           "table": "Table 4 (c=64)"},
 }
 
 
 class Parallel(nn.Module):
-    """Fragments side by side on the same input, their outputs summed (Ma et al. appendix Fig. 1)."""
+    """Fragments side by side on one input, their outputs summed (Ma et al., appendix Fig. 1)."""
 
     def __init__(self, *branches: nn.Module) -> None:
         super().__init__()
@@ -82,7 +84,8 @@ class Bottleneck(nn.Module):
         super().__init__()
         mid = channels // 4
         act = nn.ReLU if relu else nn.Identity
-        self.body = nn.Sequential(nn.Conv2d(channels, mid, 1), act(), nn.Conv2d(mid, mid, 3, padding=1),
+        self.body = nn.Sequential(nn.Conv2d(channels, mid, 1), act(),
+                                  nn.Conv2d(mid, mid, 3, padding=1),
                                   act(), nn.Conv2d(mid, channels, 1))
         self.shortcut, self.out = shortcut, act()
 
@@ -93,13 +96,15 @@ class Bottleneck(nn.Module):
 
 def g1_network(c1: int, c2: int) -> nn.Sequential:
     """Ten blocks of two 1×1 convs, c1 → c2 → c1 (G1)."""
-    return nn.Sequential(*[nn.Sequential(nn.Conv2d(c1, c2, 1, bias=False), nn.Conv2d(c2, c1, 1, bias=False))
+    return nn.Sequential(*[nn.Sequential(nn.Conv2d(c1, c2, 1, bias=False),
+                                         nn.Conv2d(c2, c1, 1, bias=False))
                            for _ in range(BLOCKS)])
 
 
 def g2_network(channels: int, groups: int) -> nn.Sequential:
     """Ten 1×1 convs with ``groups`` groups, ``channels`` in and out (G2)."""
-    return nn.Sequential(*[nn.Conv2d(channels, channels, 1, groups=groups, bias=False) for _ in range(BLOCKS)])
+    return nn.Sequential(*[nn.Conv2d(channels, channels, 1, groups=groups, bias=False)
+                           for _ in range(BLOCKS)])
 
 
 def g3_network(channels: int, fragments: int, parallel: bool) -> nn.Sequential:
@@ -121,17 +126,19 @@ def g4_network(channels: int, relu: bool, shortcut: bool) -> nn.Sequential:
 
 def networks() -> dict:
     """Each guideline's variants: name → (network, input channels), in the paper's row order."""
-    g1 = {name: (g1_network(c1, c2), c1) for name, (c1, c2) in zip(PAPER["G1"]["variants"], PAPER["G1"]["config"])}
-    g2 = {name: (g2_network(c, g), c) for name, c, g in zip(PAPER["G2"]["variants"], PAPER["G2"]["config"],
-                                                            (1, 2, 4, 8))}
+    g1 = {name: (g1_network(c1, c2), c1)
+          for name, (c1, c2) in zip(PAPER["G1"]["variants"], PAPER["G1"]["config"])}
+    g2 = {name: (g2_network(c, g), c)
+          for name, c, g in zip(PAPER["G2"]["variants"], PAPER["G2"]["config"], (1, 2, 4, 8))}
     c = PAPER["G3"]["config"]
     g3 = {}
-    for name, (fragments, parallel) in zip(PAPER["G3"]["variants"],
-                                           ((1, False), (2, False), (4, False), (2, True), (4, True))):
+    shapes = ((1, False), (2, False), (4, False), (2, True), (4, True))  # (fragments, parallel)
+    for name, (fragments, parallel) in zip(PAPER["G3"]["variants"], shapes):
         g3[name] = (g3_network(c, fragments, parallel), round(c / math.sqrt(fragments)))
     c = PAPER["G4"]["config"]
-    g4 = {name: (g4_network(c, relu, shortcut), c) for name, (relu, shortcut) in
-          zip(PAPER["G4"]["variants"], ((True, True), (False, True), (True, False), (False, False)))}
+    switches = ((True, True), (False, True), (True, False), (False, False))  # (ReLU, shortcut)
+    g4 = {name: (g4_network(c, relu, shortcut), c)
+          for name, (relu, shortcut) in zip(PAPER["G4"]["variants"], switches)}
     return {"G1": g1, "G2": g2, "G3": g3, "G4": g4}
 
 
@@ -141,7 +148,8 @@ def memory_access_cost(h: int, w: int, c1: int, c2: int, groups: int = 1) -> int
     return h * w * (c1 + c2) + c1 * c2 // groups
 
 
-def time_variants(variants: dict, batch: int, device: str, repeats: int, runs: int, warmup: int) -> dict:
+def time_variants(variants: dict, batch: int, device: str, repeats: int, runs: int,
+                  warmup: int) -> dict:
     """Median time per round (ms) of each variant, rounds interleaved with a rotating order."""
     models = {name: network for name, (network, _) in variants.items()}
     sizes = {name: (batch, channels, SIDE, SIDE) for name, (_, channels) in variants.items()}
@@ -164,7 +172,8 @@ def exact_costs() -> dict:
     for guideline, variants in networks().items():
         costs[guideline] = {name: lightnets.profile(net, (1, c, SIDE, SIDE)).macs
                             for name, (net, c) in variants.items()}
-    mac = {"G1": [BLOCKS * (memory_access_cost(SIDE, SIDE, c1, c2) + memory_access_cost(SIDE, SIDE, c2, c1))
+    mac = {"G1": [BLOCKS * (memory_access_cost(SIDE, SIDE, c1, c2)
+                            + memory_access_cost(SIDE, SIDE, c2, c1))
                   for c1, c2 in PAPER["G1"]["config"]],
            "G2": [BLOCKS * memory_access_cost(SIDE, SIDE, c, c, g)
                   for c, g in zip(PAPER["G2"]["config"], (1, 2, 4, 8))]}
@@ -172,7 +181,8 @@ def exact_costs() -> dict:
 
 
 def run(device: str = "cpu", batch: int = 1, repeats: int = 7, runs: int = 5, warmup: int = 2,
-        guidelines=("G1", "G2", "G3", "G4"), progress: Callable[[str], None] = lambda s: None) -> dict:
+        guidelines=("G1", "G2", "G3", "G4"),
+        progress: Callable[[str], None] = lambda s: None) -> dict:
     built = networks()
     out = {}
     for guideline in guidelines:
@@ -210,7 +220,7 @@ def main(argv=None) -> None:
         result["gpu_device"] = torch.cuda.get_device_name(0)
         result["gpu_batch8"] = run("cuda", 8, args.repeats, args.runs, args.warmup, progress=print)
     else:
-        result["gpu_skipped"] = "no CUDA device: torch.cuda.is_available() was False on this machine"
+        result["gpu_skipped"] = "no CUDA device: torch.cuda.is_available() was False here"
     result["seconds"] = round(time.perf_counter() - start, 1)
     text = json.dumps(result, indent=1)
     atomic_write(args.out, lambda f: f.write(text), binary=False)
