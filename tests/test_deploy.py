@@ -55,8 +55,8 @@ def test_deploy_removes_exactly_the_folded_batchnorm_parameters(name):
         original = before[module_name]  # folding keeps every module's name
         if isinstance(original, BATCHNORM) and isinstance(module, nn.Identity):
             expected -= 2 * original.num_features  # γ and β are gone ...
-        gained_bias = original.bias is None and module.bias is not None
-        if isinstance(module, (nn.Conv2d, nn.Linear)) and gained_bias:
+        layer = isinstance(module, (nn.Conv2d, nn.Linear))
+        if layer and original.bias is None and module.bias is not None:
             expected += module.bias.numel()  # ... and a bias per output channel comes
     assert sum(p.numel() for p in deployed.parameters()) == expected
 
