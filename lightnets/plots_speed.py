@@ -142,19 +142,21 @@ def macs_by_block(model: nn.Module, input_size=(1, 3, 224, 224)) -> dict:
     return blocks
 
 
-def macs_by_block_bars(models: dict, input_size=(1, 3, 224, 224)):
+def macs_by_block_bars(models: dict, input_size=(1, 3, 224, 224), labels: dict = None):
     """One bar per block, MACs (M), for each model in ``models`` (name → model); the block's map
-    side is written on its bar, so late downsampling shows as tall bars on large maps."""
+    side is written on its bar, so late downsampling shows as tall bars on large maps.
+    ``labels`` may name the blocks: model name → {"features.3": "fire3", ...}."""
     data = {name: macs_by_block(model, input_size) for name, model in models.items()}
     fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.4), squeeze=False)
     for ax, (name, blocks) in zip(axes[0], data.items()):
-        labels = [b.replace("features.", "") for b in blocks]
+        names = (labels or {}).get(name, {})
+        labels_here = [names.get(b, b.replace("features.", "")) for b in blocks]
         values = [b["macs"] / 1e6 for b in blocks.values()]
         ax.bar(range(len(values)), values, color="tab:blue")
         for i, b in enumerate(blocks.values()):
             if b["side"]:
                 ax.text(i, values[i], f"{b['side']}", ha="center", va="bottom", fontsize=7)
-        ax.set_xticks(range(len(values)), labels, rotation=90, fontsize=7)
+        ax.set_xticks(range(len(values)), labels_here, rotation=90, fontsize=7)
         ax.set_ylabel("MACs (M)")
         ax.set_title(f"{name}: {sum(values):.0f} M MACs (numbers: map side)", fontsize=10)
     fig.tight_layout()

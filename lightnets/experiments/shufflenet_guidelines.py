@@ -46,6 +46,7 @@ BLOCKS = 10  # "stacking 10 building blocks repeatedly"
 # Ma et al. 2018, Tables 1–4, the ×1 columns: the configuration, the GPU speed (GTX 1080Ti, batch 8,
 # batches/s) and the ARM speed (Snapdragon 810, batch 1, images/s; the "CPU" of Tables 2–4).
 # G1's ARM configuration is narrower than its GPU one; we time the GPU one on every device.
+# Transcribed by hand, not machine-checked against the PDF: verify before quoting elsewhere.
 PAPER = {
     "G1": {"variants": ["1:1", "1:2", "1:6", "1:12"],
            "config": [(128, 128), (90, 180), (52, 312), (36, 432)],
