@@ -141,8 +141,8 @@ def deploy(
       output follows its weight's layout).
     * ``compile``: wrap in ``torch.compile`` (compiles on the first call, which is slow; needs a C
       compiler on CPU).
-    * ``torchscript``: trace on a random input of ``input_size`` (default ``(1, 3, R, R)`` with R
-      the model's ``resolution`` or 224) and freeze with ``torch.jit.freeze``. Tracing records one
+    * ``torchscript``: trace on a random input of ``input_size`` (default ``(1, C, 224, 224)``,
+      C the model's ``in_channels`` or 3) and freeze with ``torch.jit.freeze``. Tracing records one
       path through the model: Python-side checks (e.g. the input-size check) are not kept.
 
     ``compile`` and ``torchscript`` are alternatives; asking for both is a ValueError.
@@ -166,8 +166,7 @@ def deploy(
         return torch.compile(deployed)
     if torchscript:
         if input_size is None:
-            side = getattr(model, "resolution", None) or 224
-            input_size = (1, getattr(model, "in_channels", 3), side, side)
+            input_size = (1, getattr(model, "in_channels", 3), 224, 224)
         parameter = next(deployed.parameters(), None)
         device = parameter.device if parameter is not None else torch.device("cpu")
         example = torch.randn(input_size, device=device)
