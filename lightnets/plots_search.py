@@ -52,9 +52,14 @@ def search_plane(points: Sequence[dict]):
         data["macs_millions"] += x
         data["median_ms"] += y
         if kind == "reference":
-            for p, xi, yi in zip(chosen, x, y):
-                ax.annotate(p["name"], (xi, yi), xytext=(6, -3), textcoords="offset points",
-                            fontsize=8, color="C3")
+            # The published networks sit close together: labels go to a column above them,
+            # ordered as the points are, with leader lines, so they never overlap.
+            order = sorted(range(len(chosen)), key=lambda i: x[i])
+            top = max(y) + 0.25 * (max(y) - min(data["median_ms"]) + 1.0) + 40
+            for rank, i in enumerate(order):
+                ax.annotate(chosen[i]["name"], (x[i], y[i]), fontsize=8, color="C3",
+                            xytext=(min(x) + 60 * rank, top + 45 * rank), textcoords="data",
+                            arrowprops=dict(arrowstyle="-", color="C3", lw=0.6))
     ax.set_xlabel("multiply-accumulates (millions)")
     ax.set_ylabel("CPU latency, 224 px, batch 1 (ms)")
     ax.set_title("The search space on a MACs / latency plane")
