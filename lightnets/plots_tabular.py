@@ -90,7 +90,8 @@ def embedding_points(model, x_categ: torch.Tensor, layer: int = -1) -> dict:
     coords = centred @ vt[:2].T
     # A component's sign is arbitrary; fix it so the picture is the same on every machine.
     coords *= np.sign(coords[np.abs(coords).argmax(0), range(2)])
-    return {"coords": coords, "column": np.tile(np.arange(m), n), "klass": x_categ.reshape(-1).numpy()}
+    return {"coords": coords, "column": np.tile(np.arange(m), n),
+            "klass": x_categ.reshape(-1).numpy()}
 
 
 def plot_embeddings(panels: dict, column_names, class_names):

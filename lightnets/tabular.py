@@ -95,13 +95,16 @@ def encode(frame, categorical: Sequence[str], continuous: Sequence[str], target:
         class_names.append(names)
     labels = frame[target].astype(str)
     if positive not in set(labels):
-        raise ValueError(f"positive must be a value of {target!r}, one of {sorted(set(labels))}, got {positive!r}")
+        raise ValueError(f"positive must be a value of {target!r}, one of "
+                         f"{sorted(set(labels))}, got {positive!r}")
     negatives = sorted(set(labels) - {positive})
     if len(negatives) != 1:
         raise ValueError(f"{target!r} must have exactly two values, got {sorted(set(labels))}")
     return TabularData(
-        x_categ=torch.tensor(np.array(codes, dtype=np.int64).T.reshape(len(frame), len(categorical))),
-        x_cont=torch.tensor(frame[list(continuous)].to_numpy(dtype=np.float64), dtype=torch.float32),
+        x_categ=torch.tensor(
+            np.array(codes, dtype=np.int64).T.reshape(len(frame), len(categorical))),
+        x_cont=torch.tensor(frame[list(continuous)].to_numpy(dtype=np.float64),
+                            dtype=torch.float32),
         y=torch.tensor((labels == positive).to_numpy(dtype=np.int64)),
         categorical_names=tuple(categorical), class_names=tuple(class_names),
         continuous_names=tuple(continuous), target_names=(negatives[0], positive),
@@ -112,11 +115,13 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value))
 
 
-def split_indices(y: torch.Tensor, seed: int, fractions: Sequence[float] = SPLIT_FRACTIONS) -> tuple:
+def split_indices(y: torch.Tensor, seed: int,
+                  fractions: Sequence[float] = SPLIT_FRACTIONS) -> tuple:
     """Stratified (train, validation, test) row indices; the same seed gives the same split."""
     check_int("seed", seed, low=0)
     if len(fractions) != 3 or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions must be three positive shares summing to 1, got {tuple(fractions)}")
+        raise ValueError(
+            f"fractions must be three positive shares summing to 1, got {tuple(fractions)}")
     rng = np.random.default_rng(seed)
     parts: tuple = ([], [], [])
     for label in np.unique(y.numpy()):
@@ -154,7 +159,8 @@ def credit_data(seed: int = 0, raw: bool = False) -> tuple:
     which handle both themselves).
     """
     check_int("seed", seed, low=0)
-    data = encode(credit_frame(), CREDIT_CATEGORICAL, CREDIT_CONTINUOUS, CREDIT_TARGET, CREDIT_POSITIVE)
+    data = encode(credit_frame(), CREDIT_CATEGORICAL, CREDIT_CONTINUOUS, CREDIT_TARGET,
+                  CREDIT_POSITIVE)
     parts = tuple(data.subset(rows) for rows in split_indices(data.y, seed))
     return parts if raw else standardise(*parts)
 

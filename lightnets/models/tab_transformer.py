@@ -94,7 +94,7 @@ Shared = Union[int, float, str]
 
 
 def shared_length(embedding_dim: int, shared: Shared) -> int:
-    """ℓ, the length of the column identifier c_φi: ``shared`` · d, or d for the additive variant."""
+    """ℓ, the length of the column identifier c_φi: ``shared`` · d, or d if additive."""
     check_choice("shared", shared, SHARED_CHOICES)
     if shared == "add":
         return embedding_dim
@@ -117,8 +117,8 @@ class ColumnEmbedding(nn.Module):
     missing-data experiment (§3, p. 5 of arXiv v1: option (1)). It may be changed after training.
     """
 
-    def __init__(self, categories: Sequence[int], embedding_dim: int, shared: Shared = DEFAULT_SHARED,
-                 missing: str = "row") -> None:
+    def __init__(self, categories: Sequence[int], embedding_dim: int,
+                 shared: Shared = DEFAULT_SHARED, missing: str = "row") -> None:
         super().__init__()
         self.categories = tuple(categories)
         self.embedding_dim = embedding_dim
@@ -153,7 +153,8 @@ class TabTransformer(nn.Module):
 
     def __init__(self, categories: Sequence[int], num_continuous: int, num_classes: int = 2,
                  embedding_dim: int = 32, num_layers: int = 6, num_heads: int = 8,
-                 dropout: float = 0.1, shared: Shared = DEFAULT_SHARED, missing: str = "row") -> None:
+                 dropout: float = 0.1, shared: Shared = DEFAULT_SHARED,
+                 missing: str = "row") -> None:
         super().__init__()
         self.embedding = ColumnEmbedding(categories, embedding_dim, shared, missing)
         # Post-norm layers as in Vaswani et al. 2017, which §2 builds on; ReLU in the feed-forward.
@@ -194,23 +195,27 @@ def check_categorical(x_categ, categories: Sequence[int]) -> None:
     """``x_categ`` must be an integer (batch, m) tensor with column i in [0, d_i] (0 = missing)."""
     m = len(categories)
     if not isinstance(x_categ, torch.Tensor) or x_categ.dim() != 2 or x_categ.shape[1] != m:
-        shape = tuple(x_categ.shape) if isinstance(x_categ, torch.Tensor) else type(x_categ).__name__
+        shape = (tuple(x_categ.shape) if isinstance(x_categ, torch.Tensor)
+                 else type(x_categ).__name__)
         raise ValueError(f"x_categ must be a 2-D tensor (batch, {m}), got {shape}")
     if x_categ.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
-        raise ValueError(f"x_categ must hold integer class indices (torch.long), got {x_categ.dtype}")
+        raise ValueError(
+            f"x_categ must hold integer class indices (torch.long), got {x_categ.dtype}")
     if len(x_categ):
         high = torch.as_tensor(categories, device=x_categ.device)
         bad = (x_categ < 0) | (x_categ > high)
         if bad.any():
             column = int(bad.any(0).nonzero()[0])
-            raise ValueError(f"x_categ column {column} must hold indices in [0, {categories[column]}] "
-                             f"(0 = missing), got {int(x_categ[bad.any(1)][0, column])}")
+            value = int(x_categ[bad.any(1)][0, column])
+            raise ValueError(f"x_categ column {column} must hold indices in "
+                             f"[0, {categories[column]}] (0 = missing), got {value}")
 
 
 def check_continuous(x_cont, num_continuous: int, batch: int) -> None:
     """``x_cont`` must be a floating (batch, c) tensor."""
-    if not isinstance(x_cont, torch.Tensor) or x_cont.dim() != 2 or x_cont.shape != (batch, num_continuous):
-        shape = tuple(x_cont.shape) if isinstance(x_cont, torch.Tensor) else type(x_cont).__name__
+    if not isinstance(x_cont, torch.Tensor) or x_cont.shape != (batch, num_continuous):
+        shape = (tuple(x_cont.shape) if isinstance(x_cont, torch.Tensor)
+                 else type(x_cont).__name__)
         raise ValueError(f"x_cont must be a 2-D tensor ({batch}, {num_continuous}), got {shape}")
     if not x_cont.is_floating_point():
         raise ValueError(f"x_cont must be a floating-point tensor, got {x_cont.dtype}")
@@ -218,8 +223,10 @@ def check_continuous(x_cont, num_continuous: int, batch: int) -> None:
 
 def _check_config(categories, num_continuous, embedding_dim, num_layers, num_heads, dropout, shared,
                   missing) -> tuple:
-    if isinstance(categories, (str, bytes)) or not isinstance(categories, Sequence) or not categories:
-        raise ValueError(f"categories must be a non-empty sequence of class counts d_i, got {categories!r}")
+    if (isinstance(categories, (str, bytes)) or not isinstance(categories, Sequence)
+            or not categories):
+        raise ValueError(
+            f"categories must be a non-empty sequence of class counts d_i, got {categories!r}")
     for i, d_i in enumerate(categories):
         check_int(f"categories[{i}]", d_i, low=1)
     check_int("num_continuous", num_continuous, low=0)
@@ -227,7 +234,8 @@ def _check_config(categories, num_continuous, embedding_dim, num_layers, num_hea
     check_int("num_layers", num_layers, low=0)
     check_int("num_heads", num_heads, low=1)
     if embedding_dim % num_heads:
-        raise ValueError(f"embedding_dim must be a multiple of num_heads ({num_heads}), got {embedding_dim}")
+        raise ValueError(
+            f"embedding_dim must be a multiple of num_heads ({num_heads}), got {embedding_dim}")
     check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
     shared_length(embedding_dim, shared)
     check_choice("missing", missing, ("row", "mean"))
@@ -254,7 +262,8 @@ def tab_transformer(categories: Sequence[int] = CREDIT_CATEGORIES,
                           num_heads, dropout, shared, missing)
 
 
-@register("tab_mlp", family="tab_transformer", resolution=0, paper=PAPER + " (baseline MLP, Table 1)")
+@register("tab_mlp", family="tab_transformer", resolution=0,
+          paper=PAPER + " (baseline MLP, Table 1)")
 def tab_mlp(categories: Sequence[int] = CREDIT_CATEGORIES, num_continuous: int = CREDIT_CONTINUOUS,
             num_classes: int = 2, embedding_dim: int = PAPER_DEFAULTS.embedding_dim,
             dropout: float = 0.1, shared: Shared = DEFAULT_SHARED,
@@ -266,7 +275,7 @@ def tab_mlp(categories: Sequence[int] = CREDIT_CATEGORIES, num_continuous: int =
                           shared, missing)
 
 
-# --- counting by formula ---------------------------------------------------------------------------
+# --- counting by formula -------------------------------------------------------------------
 
 
 def column_embedding_params(categories: Sequence[int], embedding_dim: int, shared: Shared) -> int:
@@ -283,7 +292,8 @@ def transformer_layer_params(embedding_dim: int, feedforward_mult: int = 4) -> i
     return 4 * (d * d + d) + (d * f + f) + (f * d + d) + 4 * d
 
 
-def mlp_params(width: int, num_classes: int, mults: Sequence[int] = PAPER_DEFAULTS.mlp_hidden_mults) -> int:
+def mlp_params(width: int, num_classes: int,
+               mults: Sequence[int] = PAPER_DEFAULTS.mlp_hidden_mults) -> int:
     """g_ψ: l → 4l → 2l → classes, weights and biases."""
     sizes = [width] + [m * width for m in mults] + [num_classes]
     return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
