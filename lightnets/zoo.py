@@ -21,11 +21,19 @@ class ZooRow:
 
 
 def zoo_rows(names: Optional[Iterable[str]] = None) -> list:
-    """Params and MACs of each model at its native resolution, with the published figures."""
+    """Params and MACs of each image model at its native resolution, with the published figures.
+
+    Models that take a table rather than an image (TabTransformer, lesson 11) are left out.
+    """
+    from lightnets.models.base import Network
+
     rows = []
     for name in list_models() if names is None else names:
         spec = model_spec(name)
-        cost = profile(create_model(name), (1, 3, spec.resolution, spec.resolution))
+        model = create_model(name)
+        if not isinstance(model, Network):
+            continue
+        cost = profile(model, (1, 3, spec.resolution, spec.resolution))
         reported = spec.reported
         rows.append(ZooRow(
             name, spec.family, spec.resolution, cost.params, cost.macs,
