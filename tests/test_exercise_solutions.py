@@ -4,7 +4,10 @@ The notebooks run the same solutions in their collapsed cells; this checks them 
 so a change in lightnets that moves an answer fails here too.
 """
 import importlib
+import math
 import pkgutil
+
+import numpy as np
 
 import pytest
 import torch
@@ -22,7 +25,9 @@ QUESTIONS = [(lesson, name, q) for lesson in LESSONS
 @pytest.mark.parametrize("lesson, name, question", QUESTIONS, ids=[f"{l}.{n}" for l, n, _ in QUESTIONS])
 def test_solution_passes_and_blank_is_unanswered(lesson, name, question):
     namespace = {"lightnets": lightnets, "cost": cost, "create_model": create_model,
-                 "profile": profile, "exercises": exercises, "torch": torch}
+                 "profile": profile, "exercises": exercises, "torch": torch, "math": math, "np": np}
+    module = importlib.import_module(f"lightnets.exercises.{lesson}")
+    exec(getattr(module, "NOTEBOOK_CONTEXT", ""), namespace)
     exec(question.solution_code, namespace)
     assert question.check(namespace["answer"]), question.check(namespace["answer"])
     assert question.check(____).status == "unanswered"

@@ -62,6 +62,9 @@ def _batchnorm_channels(name: str) -> int:
                if isinstance(m, nn.BatchNorm2d))
 
 
+# What the notebook has imported when its solution cells run (tests run the solutions in it too).
+NOTEBOOK_CONTEXT = "from torch import nn\nfrom lightnets.layers import ChannelShuffle, FireModule"
+
 q1 = Question(
     name="lesson08.q1",
     prompt="ShuffleNet V1's Stage 3 (g = 3): a grouped 1×1 convolution from 480 to 120 channels "
