@@ -1,11 +1,11 @@
-"""Output parity with torchvision. Skipped where torchvision is not installed (CI, the runtime venv);
-run it in a venv with torch + torchvision, e.g. `pip install torch==2.14.1 torchvision==0.29.1`."""
+"""Output parity with torchvision itself, with random weights (run in the reference venv; the README
+says how). CI checks the same against tests/references/ golden files: tests/test_references.py."""
 import pytest
 import torch
+import torchvision
 
 import lightnets
 
-torchvision = pytest.importorskip("torchvision")
 
 # lightnets name -> the torchvision builder with the same architecture
 PAIRS = {name: name for name in lightnets.list_models() if callable(getattr(torchvision.models, name, None))}

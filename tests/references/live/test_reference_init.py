@@ -1,7 +1,9 @@
 """Initialisation as the references': with the same seed, our freshly built models hold exactly the
-tensors torchvision's (or timm's) do. Skipped where torchvision/timm are not installed."""
+tensors torchvision's (or timm's) do. Run in the reference venv (see the README)."""
 import pytest
+import timm
 import torch
+import torchvision
 
 import lightnets
 
@@ -17,10 +19,8 @@ def _same_initial_weights(reference_builder, name):
 
 @pytest.mark.parametrize("name", ["densenet121", "squeezenet1_0", "squeezenet1_1", "shufflenet_v2_x0_5"])
 def test_initial_weights_equal_torchvisions_for_the_same_seed(name):
-    torchvision = pytest.importorskip("torchvision")
     assert _same_initial_weights(getattr(torchvision.models, name), name)
 
 
 def test_initial_weights_equal_timm_legacy_xception_for_the_same_seed():
-    timm = pytest.importorskip("timm")
     assert _same_initial_weights(lambda: timm.create_model("legacy_xception"), "xception")
