@@ -131,7 +131,11 @@ def _check_buildable(name: str, builder: Callable, num_classes: int, config: dic
         warnings.simplefilter("ignore")  # e.g. "Initializing zero-element tensors", reported below
         trial = builder(num_classes=num_classes, **config)
     given = ", ".join(f"{key}={value!r}" for key, value in {"num_classes": num_classes, **config}.items())
-    for layer, parameter in trial.named_parameters():
+    weighted = (torch.nn.modules.conv._ConvNd, torch.nn.Linear, torch.nn.modules.batchnorm._NormBase,
+                torch.nn.Embedding)
+    layers = [(f"{layer}.weight", module.weight) for layer, module in trial.named_modules()
+              if isinstance(module, weighted) and getattr(module, "weight", None) is not None]
+    for layer, parameter in layers:
         if parameter.numel() == 0:
             raise ValueError(
                 f"{name}({given}) would build a layer with no channels ({layer} has shape "
