@@ -416,3 +416,61 @@ def test_profile_needs_no_real_forward_pass():
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.ReLU())
     cost = lightnets.profile(model, (1, 3, 100_000, 100_000))
     assert cost.macs == 3 * 3 * 3 * 8 * 50_000 * 50_000
+
+# --- validation: bad input fails up front, naming the argument ---------------------------------
+
+
+class _Asserts(nn.Module):
+    def forward(self, x):
+        assert x.shape[-1] == 7, "wants 7 px"
+        return x
+
+
+@pytest.mark.parametrize("input_size", [(1, 3, 0, 224), (1, 3, 224), "1,3,224,224", 5,
+                                        (1, 3, 224.0, 224), (1, 3, True, 224),
+                                        (1, 3, 2 ** 21, 2 ** 21)])
+def test_profile_rejects_bad_input_sizes_naming_input_size(input_size):
+    with pytest.raises(ValueError, match="input_size"):
+        lightnets.profile(nn.Conv2d(3, 8, 3), input_size)
+
+
+def test_profile_turns_errors_raised_inside_the_model_into_value_errors_naming_input_size():
+    with pytest.raises(ValueError, match="input_size.*AssertionError.*wants 7 px"):
+        lightnets.profile(_Asserts(), (1, 3, 8, 8))
+    with pytest.raises(ValueError, match="input_size"):
+        lightnets.profile(nn.Linear(5, 2), (1, 3, 8, 8))  # a raw torch shape error
+
+
+@pytest.mark.parametrize("kwargs, name", [({"runs": 0}, "runs"), ({"runs": 10 ** 6}, "runs"),
+                                          ({"warmup": -1}, "warmup"), ({"device": "tpu"}, "device"),
+                                          ({"device": 3}, "device"),
+                                          ({"input_size": (1, 3, -1, 8)}, "input_size"),
+                                          ({"input_size": (64, 3, 2 ** 16, 2 ** 16)}, "input_size")])
+def test_latency_rejects_bad_arguments_naming_them(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        lightnets.latency(nn.Conv2d(3, 8, 3), **{"input_size": (1, 3, 8, 8), **kwargs})
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a torch without CUDA")
+def test_latency_on_cuda_without_cuda_says_device():
+    with pytest.raises(ValueError, match="device"):
+        lightnets.latency(nn.Conv2d(3, 8, 3), (1, 3, 8, 8), device="cuda")
+
+
+def test_tool_counts_ptflops_aten_backend_counts_conv_and_matmul_only():
+    model = nn.Sequential(ConvBNAct(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    counts = costmod.tool_counts(model, (1, 3, 6, 6), tools=("paper", "ptflops_aten", "ptflops"))
+    assert counts["ptflops_aten"].count == counts["paper"].count == 27 * 8 * 36 + 8 * 2
+    assert counts["ptflops"].count > counts["ptflops_aten"].count  # BatchNorm, ReLU, bias, pool
+    assert "aten" in counts["ptflops_aten"].rules
+
+
+def test_profile_ops_names_every_operation_and_conv_linear_macs_the_papers_count():
+    model = nn.Sequential(ConvBNAct(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    paper = lightnets.profile(model, (1, 3, 6, 6))
+    everything = lightnets.profile(model, (1, 3, 6, 6), convention="all")
+    assert everything.conv_linear_macs == paper.macs == paper.ops == 27 * 8 * 36 + 8 * 2
+    assert everything.ops == everything.macs == paper.macs + 3 * 8 * 36 + 2
+    row = paper.by_layer[0]
+    assert (row.kind, row.type, row.module_class, row.module, row.aten_op, row.detail) == (
+        "standard", "standard", "Conv2d", "Conv2d", "convolution", "convolution")
