@@ -310,33 +310,47 @@ def pointing_game_bars(scores: dict, chance: float = None):
 SCALING_COLOURS = {"depth": "tab:blue", "width": "tab:orange", "resolution": "tab:green", "compound": "tab:red"}
 
 
-def compound_curve(state):
+def compound_curve(curve, variants=(), constraint=None, coefficients=None, current=None,
+                   figsize=(7, 4)):
     """MACs against φ for one (α, β, γ): eq. 3's prediction B0·(αβ²γ²)^φ, the rounded networks
     costed from their plans, B0–B7 placed where the prediction reaches their MACs, and the
-    slider's φ. ``state`` is a :class:`lightnets.widgets.CompoundState`."""
-    phis = [p for p, _, _ in state.curve]
+    slider's φ.
+
+    ``curve`` is [(φ, predicted MACs, actual MACs or None)], ``variants`` [(name, MACs, φ or
+    None)], ``constraint`` α·β²·γ², ``coefficients`` (α, β, γ) and ``current`` (φ, MACs or None):
+    the fields of :func:`lightnets.scaling.compound_state`, whose result may also be passed whole
+    as ``curve``.
+    """
+    if hasattr(curve, "curve"):  # a scaling.CompoundState carries every argument
+        state = curve
+        curve, variants, constraint = state.curve, state.variants, state.constraint
+        coefficients, current = (state.alpha, state.beta, state.gamma), (state.phi, state.macs)
+    phis = [p for p, _, _ in curve]
     data = {
         "phi": phis,
-        "predicted_macs": [m for _, m, _ in state.curve],
-        "actual_macs": [a for _, _, a in state.curve],
-        "variants": {name: (phi, macs) for name, macs, phi in state.variants},
+        "predicted_macs": [m for _, m, _ in curve],
+        "actual_macs": [a for _, _, a in curve],
+        "variants": {name: (phi, macs) for name, macs, phi in variants},
     }
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=figsize)
     ax.plot(phis, [m / 1e9 for m in data["predicted_macs"]], "--", color="tab:blue",
-            label=f"predicted: B0 · ({state.constraint:.3f})^φ")
+            label=f"predicted: B0 · ({constraint:.3f})^φ")
     measured = [(p, a / 1e9) for p, a in zip(phis, data["actual_macs"]) if a]
-    ax.plot(*zip(*measured), color="tab:red", label="rounded network (from its plan)")
+    if measured:
+        ax.plot(*zip(*measured), color="tab:red", label="rounded network (from its plan)")
     for name, (phi, macs) in data["variants"].items():
         if phi is not None and 0 <= phi <= phis[-1]:
             ax.scatter(phi, macs / 1e9, color="tab:green", zorder=3)
-            ax.annotate(name, (phi, macs / 1e9), textcoords="offset points", xytext=(4, -10), fontsize=8)
-    if state.macs:
-        ax.scatter(state.phi, state.macs / 1e9, s=90, facecolors="none", edgecolors="black", zorder=4,
-                   label=f"φ = {state.phi:g}")
+            ax.annotate(name, (phi, macs / 1e9), textcoords="offset points", xytext=(4, -10),
+                        fontsize=8)
+    if current is not None and current[1]:
+        ax.scatter(current[0], current[1] / 1e9, s=90, facecolors="none", edgecolors="black",
+                   zorder=4, label=f"φ = {current[0]:g}")
     ax.set_yscale("log")
     ax.set_xlabel("compound coefficient φ")
     ax.set_ylabel("multiply-accumulates (G, log scale)")
-    ax.set_title(f"α = {state.alpha:g}, β = {state.beta:g}, γ = {state.gamma:g}")
+    if coefficients is not None:
+        ax.set_title("α = {:g}, β = {:g}, γ = {:g}".format(*coefficients))
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

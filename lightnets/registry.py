@@ -1,60 +1,21 @@
 """Model names → builders.
 
-A family registers each of its builders with :func:`register`; :func:`create_model` looks a name up,
-checks ``num_classes`` and the keyword arguments against the builder's signature, and calls it.
+A family registers each of its builders with :func:`register` (defined with the spec types in
+:mod:`lightnets.models._spec`, below the models, and re-exported here); :func:`create_model`
+looks a name up, checks ``num_classes`` and the keyword arguments against the builder's
+signature, and calls it.
 Bad input fails here, with the argument's name and its allowed range, never deep inside torch.
 """
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 from torch import nn
 
 from lightnets._checks import check_choice, check_float, check_int  # noqa: F401 (re-exported)
-
-
-@dataclass(frozen=True)
-class Reported:
-    """A model's cost as its paper (or reference implementation) reports it, with the source."""
-
-    params_millions: Optional[float]  # None where the source gives no figure
-    mult_adds_millions: Optional[float]
-    source: str  # e.g. "Howard et al. 2017, Table 8"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the registry knows about one model name."""
-
-    name: str
-    builder: Callable[..., nn.Module]
-    family: str
-    resolution: int  # the input size the paper (or torchvision's weights) use
-    paper: str
-    reported: Optional[Reported] = None
-
-
-_REGISTRY: dict[str, ModelSpec] = {}
-
-
-def register(
-    name: str, *, family: str, resolution: int = 224, paper: str = "", reported: Optional[Reported] = None
-) -> Callable:
-    """Decorator: make ``builder`` available as ``create_model(name)``.
-
-    ``resolution`` is the model's native input side; ``reported`` its published cost, which the
-    tour notebook and the tests set beside ours.
-    """
-
-    def decorate(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        if name in _REGISTRY:
-            raise ValueError(f"model name {name!r} is registered twice")
-        _REGISTRY[name] = ModelSpec(name, builder, family, resolution, paper, reported)
-        return builder
-
-    return decorate
+from lightnets.models._spec import REGISTRY as _REGISTRY
+from lightnets.models._spec import ModelSpec, Reported, register  # noqa: F401 (re-exported)
 
 
 def list_models(family: Optional[str] = None) -> list[str]:
@@ -81,14 +42,14 @@ def create_model(name: str, num_classes: Optional[int] = None, **config) -> nn.M
     spec = model_spec(name)
     if num_classes is None:
         default = inspect.signature(spec.builder).parameters.get("num_classes")
-        num_classes = 1000 if default is None or default.default is inspect.Parameter.empty else default.default
+        missing = default is None or default.default is inspect.Parameter.empty
+        num_classes = 1000 if missing else default.default
     check_int("num_classes", num_classes, low=1)
     accepted = [p for p in inspect.signature(spec.builder).parameters if p != "num_classes"]
     unknown = sorted(set(config) - set(accepted))
     if unknown:
-        raise ValueError(
-            f"{name} got unknown argument(s) {', '.join(unknown)}; it accepts: {', '.join(accepted) or 'none'}"
-        )
+        raise ValueError(f"{name} got unknown argument(s) {', '.join(unknown)}; "
+                         f"it accepts: {', '.join(accepted) or 'none'}")
     model = spec.builder(num_classes=num_classes, **config)
     model.model_name = name
     return model

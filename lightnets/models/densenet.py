@@ -18,7 +18,7 @@ from torch import nn
 from lightnets.layers import DenseBlock, Transition
 from lightnets.models.base import Network, output_side, smallest_input_side
 from lightnets._checks import check_float, check_int
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Row(NamedTuple):

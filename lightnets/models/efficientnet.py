@@ -15,11 +15,10 @@ from typing import NamedTuple, Union
 
 from torch import nn
 
-from lightnets.layers import ConvBNAct, InvertedResidual
-from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float, check_int
-from lightnets.registry import Reported, register
-from lightnets.scaling import round_filters, round_repeats
+from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.models._spec import Reported, register
+from lightnets.models.base import Network, init_weights
 
 PAPER = "Tan & Le 2019, arXiv:1905.11946"
 
@@ -78,6 +77,24 @@ TABLE_2 = {
     "b0": (5.3, 0.39), "b1": (7.8, 0.70), "b2": (9.2, 1.0), "b3": (12, 1.8),
     "b4": (19, 4.2), "b5": (30, 9.9), "b6": (43, 19), "b7": (66, 37),
 }
+
+
+def round_filters(channels: int, width_mult: float, divisor: int = 8) -> int:
+    """``channels × width_mult`` rounded to a multiple of ``divisor`` (official ``round_filters``).
+
+    e.g. B7 (width 2.0) turns B0's 1280 head channels into 2560 and B2 (width 1.1) its 40 into 48.
+    """
+    check_int("channels", channels, low=1)
+    check_float("width_mult", width_mult, 0.0, None, low_inclusive=False)
+    check_int("divisor", divisor, low=1)
+    return make_divisible(channels * width_mult, divisor)
+
+
+def round_repeats(repeats: int, depth_mult: float) -> int:
+    """``repeats × depth_mult`` rounded up (official ``round_repeats``: ``ceil``), e.g. 3 × 3.1 → 10."""
+    check_int("repeats", repeats, low=1)
+    check_float("depth_mult", depth_mult, 0.0, None, low_inclusive=False)
+    return int(math.ceil(depth_mult * repeats))
 
 
 class BlockConfig(NamedTuple):

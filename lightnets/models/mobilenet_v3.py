@@ -16,7 +16,7 @@ from torch import nn
 from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Row(NamedTuple):

@@ -17,7 +17,7 @@ from torch import nn
 
 from lightnets.layers import ConvBNAct
 from lightnets.models.base import Network, init_weights
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Block(NamedTuple):

@@ -15,7 +15,7 @@ from torch import nn
 from lightnets.layers import ConvBNAct, SeparableConvBNAct, XceptionBlock
 from lightnets.models.base import Network, output_side, smallest_input_side
 from lightnets._checks import check_float
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Module(NamedTuple):
