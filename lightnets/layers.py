@@ -7,7 +7,7 @@ defines its own convolution-BatchNorm-activation.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 import torch
 from torch import nn
@@ -396,6 +396,55 @@ class StochasticDepth(nn.Module):
         return f"p={self.p}"
 
 
+class MBConvLayer(NamedTuple):
+    """One layer of an inverted residual block: ``role`` "expand", "depthwise", "se" (then
+    ``out_channels`` is the squeeze width) or "project"."""
+
+    role: str
+    in_channels: int
+    out_channels: int
+    kernel_size: int = 1
+    stride: int = 1
+    groups: int = 1
+
+
+def mbconv_layers(in_channels: int, out_channels: int, expanded_channels: int,
+                  kernel_size: int = 3, stride: int = 1,
+                  squeeze_channels: Optional[int] = None) -> list:
+    """The layout of one inverted residual (MBConv) block, which :class:`InvertedResidual` builds
+    and :func:`lightnets.cost.inverted_residual_plan` costs: a 1×1 expansion (only when it
+    widens), the k×k depthwise convolution, optional squeeze-and-excite, the 1×1 projection."""
+    layers = []
+    if expanded_channels != in_channels:
+        layers.append(MBConvLayer("expand", in_channels, expanded_channels))
+    layers.append(MBConvLayer("depthwise", expanded_channels, expanded_channels, kernel_size,
+                              stride, expanded_channels))
+    if squeeze_channels is not None:
+        layers.append(MBConvLayer("se", expanded_channels, squeeze_channels))
+    layers.append(MBConvLayer("project", expanded_channels, out_channels))
+    return layers
+
+
+class MBConvConfig(NamedTuple):
+    """One inverted residual block of a network's plan, in whole channels."""
+
+    in_channels: int
+    out_channels: int
+    expanded_channels: int
+    kernel_size: int = 3
+    stride: int = 1
+    squeeze_channels: Optional[int] = None
+
+
+class NetworkPlan(NamedTuple):
+    """A stem conv, blocks, and a 1×1 head conv (None: no head conv) in whole channels: what a
+    family's builder instantiates and :func:`lightnets.cost.mbconv_network_plan` costs."""
+
+    stem_channels: int
+    blocks: list
+    head_channels: Optional[int]
+
+
 class InvertedResidual(nn.Module):
     """The inverted residual with linear bottleneck (MobileNetV2 §3.3, Table 1), a.k.a. MBConv.
 
@@ -428,18 +477,20 @@ class InvertedResidual(nn.Module):
         self.use_shortcut = stride == 1 and in_channels == out_channels
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
         layers: list[nn.Module] = []
-        if expanded_channels != in_channels:
-            layers.append(ConvBNAct(in_channels, expanded_channels, 1, activation=activation, **bn))
-        layers.append(
-            ConvBNAct(expanded_channels, expanded_channels, kernel_size, stride,
-                      groups=expanded_channels, activation=activation, **bn)
-        )
-        if squeeze_channels is not None:
-            layers.append(SqueezeExcite(expanded_channels, squeeze_channels, se_activation, se_gate))
-        # MobileNetV2 §3.2: a ReLU in the narrow layer would destroy information, so it stays linear.
-        layers.append(ConvBNAct(expanded_channels, out_channels, 1, activation=None, **bn))
+        for layer in mbconv_layers(in_channels, out_channels, expanded_channels, kernel_size, stride,
+                                   squeeze_channels):
+            if layer.role == "se":
+                layers.append(SqueezeExcite(layer.in_channels, layer.out_channels, se_activation,
+                                            se_gate))
+            else:
+                # MobileNetV2 §3.2: a ReLU in the narrow layer would destroy information, so the
+                # projection stays linear.
+                act = None if layer.role == "project" else activation
+                layers.append(ConvBNAct(layer.in_channels, layer.out_channels, layer.kernel_size,
+                                        layer.stride, groups=layer.groups, activation=act, **bn))
         self.block = nn.Sequential(*layers)
-        self.stochastic_depth = StochasticDepth(stochastic_depth_prob) if self.use_shortcut else nn.Identity()
+        self.stochastic_depth = (StochasticDepth(stochastic_depth_prob) if self.use_shortcut
+                                 else nn.Identity())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.block(x)

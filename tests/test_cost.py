@@ -164,43 +164,17 @@ def test_measured_macs_equal_the_sum_of_the_formulas_on_every_registered_model(n
 
 
 def _mobilenet_v1_plan(width_mult):
-    """MobileNetV1 Table 1 as a plan, thinned by α as the model does (multiples of 8)."""
-    from lightnets.layers import make_divisible
-    from lightnets.models.mobilenet_v1 import TABLE_1
+    """MobileNetV1 Table 1 as a plan: the same plan its builder reads."""
+    from lightnets.models.mobilenet_v1 import mobilenet_v1_plan
 
-    def width(channels):
-        return make_divisible(channels * width_mult, 8)
-
-    stem, *body = TABLE_1
-    channels = width(stem.filter_shape[-1])
-    plan = [costmod.ConvSpec(3, channels, stem.filter_shape[0], stem.stride)]
-    for depthwise, pointwise in zip(body[0::2], body[1::2]):
-        out = width(pointwise.filter_shape[-1])
-        plan += [costmod.ConvSpec(channels, channels, depthwise.filter_shape[0], depthwise.stride, groups=channels),
-                 costmod.ConvSpec(channels, out, 1)]
-        channels = out
-    return plan + [costmod.PoolSpec(), costmod.LinearSpec(channels, 1000)]
+    return costmod.mbconv_network_plan(*mobilenet_v1_plan(width_mult))
 
 
 def _mobilenet_v2_plan(width_mult):
-    """MobileNetV2 Table 2 as a plan of inverted residual blocks."""
-    from types import SimpleNamespace
+    """MobileNetV2 Table 2 as a plan of inverted residual blocks: the same plan its builder reads."""
+    from lightnets.models.mobilenet_v2 import mobilenet_v2_plan
 
-    from lightnets.layers import make_divisible
-    from lightnets.models.mobilenet_v2 import TABLE_2
-
-    stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
-    channels = stem_channels = make_divisible(stem.out_channels * width_mult, 8)
-    blocks = []
-    for row in bottlenecks:
-        out = make_divisible(row.out_channels * width_mult, 8)
-        for i in range(row.repeats):
-            blocks.append(SimpleNamespace(in_channels=channels, out_channels=out,
-                                          expanded_channels=round(channels * row.expansion),
-                                          kernel_size=3, stride=row.stride if i == 0 else 1))
-            channels = out
-    head = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
-    return costmod.mbconv_network_plan(stem_channels, blocks, head)
+    return costmod.mbconv_network_plan(*mobilenet_v2_plan(width_mult))
 
 
 @pytest.mark.parametrize("width_mult, resolution", [(1.0, 224), (0.75, 192), (0.5, 160), (0.25, 128), (1.0, 97)])

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 from torch import nn
 
-from lightnets.layers import ConvBNAct, DepthwiseSeparable, make_divisible
+from lightnets.layers import (ConvBNAct, DepthwiseSeparable, MBConvConfig, NetworkPlan,
+                              make_divisible)
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -94,6 +95,26 @@ TABLE_7 = {
 }
 
 
+def mobilenet_v1_plan(width_mult: float = 1.0) -> NetworkPlan:
+    """Table 1 in whole channels at width α = ``width_mult`` (§4.2: α·M channels, kept a multiple
+    of 8 as timm does): each depthwise-separable pair is a block that does not expand (its
+    depthwise layer keeps the width); no head conv before pooling."""
+    check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+
+    def width(channels: int) -> int:
+        return make_divisible(channels * width_mult, 8)
+
+    stem, *body = TABLE_1
+    channels = stem_channels = width(stem.filter_shape[-1])
+    blocks = []
+    for depthwise, pointwise in zip(body[0::2], body[1::2]):
+        out_channels = width(pointwise.filter_shape[-1])
+        blocks.append(MBConvConfig(channels, out_channels, channels, depthwise.filter_shape[0],
+                                   depthwise.stride))
+        channels = out_channels
+    return NetworkPlan(stem_channels, blocks, None)
+
+
 class MobileNetV1(Network):
     """MobileNetV1 built from :data:`TABLE_1`, every layer followed by BatchNorm and ReLU (§3.1)."""
 
@@ -103,16 +124,13 @@ class MobileNetV1(Network):
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         self.width_mult = width_mult
 
-        def width(channels: int) -> int:  # §4.2: α·M channels, kept a multiple of 8 as timm does
-            return make_divisible(channels * width_mult, 8)
-
-        stem, *body = TABLE_1
-        layers: list[nn.Module] = [ConvBNAct(3, width(stem.filter_shape[-1]), stem.filter_shape[0], stem.stride)]
-        channels = width(stem.filter_shape[-1])
-        for depthwise, pointwise in zip(body[0::2], body[1::2]):
-            out_channels = width(pointwise.filter_shape[-1])
-            layers.append(DepthwiseSeparable(channels, out_channels, depthwise.stride, depthwise.filter_shape[0]))
-            channels = out_channels
+        plan = mobilenet_v1_plan(width_mult)
+        stem = TABLE_1[0]
+        layers: list[nn.Module] = [
+            ConvBNAct(3, plan.stem_channels, stem.filter_shape[0], stem.stride)]
+        layers += [DepthwiseSeparable(b.in_channels, b.out_channels, b.stride, b.kernel_size)
+                   for b in plan.blocks]
+        channels = plan.blocks[-1].out_channels
         self.features = nn.Sequential(*layers)
         self.num_features = channels
         # The paper has no dropout before the FC layer; TF-slim keeps 99.9% of units, i.e. none.

@@ -7,7 +7,8 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
+                              make_divisible)
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -38,6 +39,24 @@ TABLE_2 = (
 )
 
 
+def mobilenet_v2_plan(width_mult: float = 1.0) -> NetworkPlan:
+    """Table 2 in whole channels at width ``width_mult``: every width a multiple of 8; each row's
+    first repeat has the row's stride, the others stride 1; the last conv is never thinned below
+    1280, only widened for α > 1 (§4, as torchvision)."""
+    check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+    stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
+    channels = stem_channels = make_divisible(stem.out_channels * width_mult, 8)
+    blocks = []
+    for row in bottlenecks:
+        out_channels = make_divisible(row.out_channels * width_mult, 8)
+        for i in range(row.repeats):
+            blocks.append(MBConvConfig(channels, out_channels, round(channels * row.expansion), 3,
+                                       row.stride if i == 0 else 1))
+            channels = out_channels
+    head = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
+    return NetworkPlan(stem_channels, blocks, head)
+
+
 class MobileNetV2(Network):
     """MobileNetV2 built from :data:`TABLE_2`: ReLU6 after the expansion and depthwise layers,
     linear projections, and a 1×1 conv to 1280 channels before pooling."""
@@ -47,21 +66,15 @@ class MobileNetV2(Network):
         check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         self.width_mult = width_mult
-        stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
-
-        channels = make_divisible(stem.out_channels * width_mult, 8)
-        layers: list[nn.Module] = [ConvBNAct(3, channels, 3, stem.stride, activation=nn.ReLU6)]
-        for row in bottlenecks:
-            out_channels = make_divisible(row.out_channels * width_mult, 8)
-            for i in range(row.repeats):
-                layers.append(
-                    InvertedResidual(channels, out_channels, round(channels * row.expansion),
-                                     stride=row.stride if i == 0 else 1, activation=nn.ReLU6)
-                )
-                channels = out_channels
-        # §4 / torchvision: the last conv is never thinned below 1280, only widened for α > 1.
-        self.num_features = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
-        layers.append(ConvBNAct(channels, self.num_features, 1, activation=nn.ReLU6))
+        plan = mobilenet_v2_plan(width_mult)
+        layers: list[nn.Module] = [
+            ConvBNAct(3, plan.stem_channels, 3, TABLE_2[0].stride, activation=nn.ReLU6)]
+        layers += [InvertedResidual(b.in_channels, b.out_channels, b.expanded_channels,
+                                    b.kernel_size, b.stride, activation=nn.ReLU6)
+                   for b in plan.blocks]
+        self.num_features = plan.head_channels
+        layers.append(ConvBNAct(plan.blocks[-1].out_channels, self.num_features, 1,
+                                activation=nn.ReLU6))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, num_classes))
         init_weights(self)
