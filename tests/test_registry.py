@@ -62,3 +62,18 @@ def test_seed_everything_repeats_random_numbers_and_validates_seed():
     assert torch.equal(a, torch.rand(3))
     with pytest.raises(ValueError, match="seed"):
         lightnets.seed_everything(-1)
+
+
+def test_seed_everything_repeats_python_numpy_and_torch_draws_and_leaves_the_environment():
+    import os
+    import random
+
+    import numpy as np
+    import torch
+
+    before = os.environ.get("PYTHONHASHSEED")
+    lightnets.seed_everything(3)
+    first = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+    lightnets.seed_everything(3)
+    assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == first
+    assert os.environ.get("PYTHONHASHSEED") == before  # read at start-up only: not set
