@@ -492,6 +492,14 @@ class InvertedResidual(nn.Module):
         self.stochastic_depth = (StochasticDepth(stochastic_depth_prob) if self.use_shortcut
                                  else nn.Identity())
 
+    @classmethod
+    def from_config(cls, block, **options) -> "InvertedResidual":
+        """The block a plan's :class:`MBConvConfig` (or any object with its fields) describes;
+        ``options`` are the activations, BatchNorm settings and stochastic depth."""
+        return cls(block.in_channels, block.out_channels, block.expanded_channels,
+                   block.kernel_size, block.stride,
+                   squeeze_channels=getattr(block, "squeeze_channels", None), **options)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.block(x)
         if self.use_shortcut:

@@ -448,3 +448,27 @@ def test_profile_ops_names_every_operation_and_conv_linear_macs_the_papers_count
     row = paper.by_layer[0]
     assert (row.kind, row.type, row.module_class, row.module, row.aten_op, row.detail) == (
         "standard", "standard", "Conv2d", "Conv2d", "convolution", "convolution")
+
+
+@pytest.mark.parametrize("name, width_mult, resolution", [
+    ("mnasnet", 1.0, 224), ("mnasnet", 0.5, 160), ("mobilenet_v3_large", 1.0, 224),
+    ("mobilenet_v3_small", 0.75, 192)])
+def test_cost_plan_of_mnasnet_and_mobilenet_v3_plans_equals_profile(name, width_mult, resolution):
+    """The plan each builder reads, costed without building, equals the built model's profile."""
+    from lightnets.models import mnasnet, mobilenet_v3
+
+    if name == "mnasnet":
+        plan = costmod.mbconv_network_plan(*mnasnet.mnasnet_plan(width_mult))
+        model = mnasnet.MnasNet(width_mult=width_mult)
+    else:
+        table = mobilenet_v3.TABLE_1 if name.endswith("large") else mobilenet_v3.TABLE_2
+        stem, blocks, head = mobilenet_v3.mobilenet_v3_plan(table, width_mult)
+        hidden = lightnets.layers.make_divisible(table[-2].out_channels * width_mult, 8)
+        # V3's classifier has a hidden layer after pooling (§5.1), which the plan leaves out.
+        plan = costmod.mbconv_network_plan(stem, blocks, head)[:-1] + [
+            costmod.LinearSpec(head, hidden), costmod.LinearSpec(hidden, 1000)]
+        model = mobilenet_v3.MobileNetV3(table, width_mult=width_mult)
+    planned = costmod.cost_plan(plan, resolution)
+    measured = lightnets.profile(model, (1, 3, resolution, resolution))
+    assert (planned.macs, planned.params, planned.by_type) == (
+        measured.macs, measured.params, measured.by_type)

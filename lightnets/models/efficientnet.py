@@ -177,10 +177,8 @@ class EfficientNet(Network):
         ]
         stages: dict = {}
         for index, block in enumerate(plan.blocks):
-            stages.setdefault(block.stage, []).append(InvertedResidual(
-                block.in_channels, block.out_channels, block.expanded_channels, block.kernel_size, block.stride,
-                activation=nn.SiLU, squeeze_channels=block.squeeze_channels,
-                se_activation=nn.SiLU, se_gate=nn.Sigmoid,
+            stages.setdefault(block.stage, []).append(InvertedResidual.from_config(
+                block, activation=nn.SiLU, se_activation=nn.SiLU, se_gate=nn.Sigmoid,
                 stochastic_depth_prob=stochastic_depth_prob * index / len(plan.blocks), **bn,
             ))
         layers += [nn.Sequential(*blocks) for blocks in stages.values()]

@@ -69,9 +69,8 @@ class MobileNetV2(Network):
         plan = mobilenet_v2_plan(width_mult)
         layers: list[nn.Module] = [
             ConvBNAct(3, plan.stem_channels, 3, TABLE_2[0].stride, activation=nn.ReLU6)]
-        layers += [InvertedResidual(b.in_channels, b.out_channels, b.expanded_channels,
-                                    b.kernel_size, b.stride, activation=nn.ReLU6)
-                   for b in plan.blocks]
+        layers += [InvertedResidual.from_config(block, activation=nn.ReLU6)
+                   for block in plan.blocks]
         self.num_features = plan.head_channels
         layers.append(ConvBNAct(plan.blocks[-1].out_channels, self.num_features, 1,
                                 activation=nn.ReLU6))

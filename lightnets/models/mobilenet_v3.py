@@ -13,7 +13,8 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
+                              make_divisible)
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -88,6 +89,29 @@ def squeeze_channels(expanded_channels: int) -> int:
     return make_divisible(expanded_channels // 4, 8)
 
 
+def mobilenet_v3_plan(table: tuple = TABLE_1, width_mult: float = 1.0) -> NetworkPlan:
+    """A table (:data:`TABLE_1` Large, :data:`TABLE_2` Small) in whole channels at width
+    ``width_mult``: widths multiples of 8, SE a quarter of the expansion (§5.3), and the last conv
+    six times the last bottleneck's width (960 = 6·160, 576 = 6·96): torchvision keeps that ratio
+    under width_mult rather than rounding 960·α on its own. The classifier's hidden layer is not
+    in the plan (it follows pooling)."""
+    check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+
+    def width(channels: int) -> int:
+        return make_divisible(channels * width_mult, 8)
+
+    stem, *bottlenecks, last_conv, _pool, _hidden, _logits = table
+    channels = stem_channels = width(stem.out_channels)
+    blocks = []
+    for row in bottlenecks:
+        expanded, out_channels = width(row.expanded_channels), width(row.out_channels)
+        blocks.append(MBConvConfig(channels, out_channels, expanded, row.kernel_size, row.stride,
+                                   squeeze_channels(expanded) if row.use_se else None))
+        channels = out_channels
+    head = last_conv.out_channels // bottlenecks[-1].out_channels * channels
+    return NetworkPlan(stem_channels, blocks, head)
+
+
 class MobileNetV3(Network):
     """MobileNetV3 built from a table (:data:`TABLE_1` or :data:`TABLE_2`).
 
@@ -102,30 +126,23 @@ class MobileNetV3(Network):
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         self.width_mult = width_mult
 
-        def width(channels: int) -> int:
-            return make_divisible(channels * width_mult, 8)
-
         stem, *bottlenecks, last_conv, _pool, hidden, _logits = table
-        channels = width(stem.out_channels)
+        plan = mobilenet_v3_plan(table, width_mult)
         layers: list[nn.Module] = [
-            ConvBNAct(3, channels, stem.kernel_size, stem.stride, activation=NONLINEARITY[stem.nonlinearity], **BN)
+            ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem.stride,
+                      activation=NONLINEARITY[stem.nonlinearity], **BN)
         ]
-        for row in bottlenecks:
-            expanded, out_channels = width(row.expanded_channels), width(row.out_channels)
-            layers.append(InvertedResidual(
-                channels, out_channels, expanded, row.kernel_size, row.stride,
-                activation=NONLINEARITY[row.nonlinearity],
-                squeeze_channels=squeeze_channels(expanded) if row.use_se else None,
+        for row, block in zip(bottlenecks, plan.blocks):
+            layers.append(InvertedResidual.from_config(
+                block, activation=NONLINEARITY[row.nonlinearity],
                 se_activation=nn.ReLU, se_gate=nn.Hardsigmoid, **BN,
             ))
-            channels = out_channels
-        # The last conv is six times the last bottleneck's width (960 = 6·160, 576 = 6·96);
-        # torchvision keeps that ratio under width_mult rather than rounding 960·α on its own.
-        last_channels = last_conv.out_channels // bottlenecks[-1].out_channels * channels
-        layers.append(ConvBNAct(channels, last_channels, 1, activation=NONLINEARITY[last_conv.nonlinearity], **BN))
+        last_channels = plan.head_channels
+        layers.append(ConvBNAct(plan.blocks[-1].out_channels, last_channels, 1,
+                                activation=NONLINEARITY[last_conv.nonlinearity], **BN))
         self.features = nn.Sequential(*layers)
         self.num_features = last_channels
-        hidden_channels = width(hidden.out_channels)
+        hidden_channels = make_divisible(hidden.out_channels * width_mult, 8)
         # §5.1: after pooling, the 1×1 layers see one pixel, so they cost params but few MACs.
         self.classifier = nn.Sequential(
             nn.Linear(last_channels, hidden_channels),
