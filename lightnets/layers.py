@@ -55,7 +55,8 @@ class ConvBNAct(nn.Sequential):
         if padding is None:
             padding = (kernel_size - 1) // 2
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=not norm)
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups,
+                      bias=not norm)
         ]
         if norm:
             layers.append(nn.BatchNorm2d(out_channels, eps=bn_eps, momentum=bn_momentum))
@@ -87,7 +88,8 @@ class DepthwiseSeparable(nn.Sequential):
         activation: ActivationLayer = nn.ReLU,
     ) -> None:
         super().__init__(
-            ConvBNAct(in_channels, in_channels, kernel_size, stride, groups=in_channels, activation=activation),
+            ConvBNAct(in_channels, in_channels, kernel_size, stride, groups=in_channels,
+                      activation=activation),
             ConvBNAct(in_channels, out_channels, 1, activation=activation),
         )
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
@@ -99,7 +101,8 @@ class SeparableConv2d(nn.Sequential):
     intermediate non-linearity made Xception worse). Unlike :class:`DepthwiseSeparable` it is one
     layer, normalised and activated only by what surrounds it."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
+                 stride: int = 1) -> None:
         super().__init__(
             nn.Conv2d(in_channels, in_channels, kernel_size, stride, (kernel_size - 1) // 2,
                       groups=in_channels, bias=False),
@@ -111,8 +114,10 @@ class SeparableConv2d(nn.Sequential):
 class SeparableConvBNAct(nn.Sequential):
     """:class:`SeparableConv2d` → BatchNorm2d → activation (Xception's exit flow, Fig. 5)."""
 
-    def __init__(self, in_channels: int, out_channels: int, activation: ActivationLayer = nn.ReLU) -> None:
-        layers: list[nn.Module] = [SeparableConv2d(in_channels, out_channels), nn.BatchNorm2d(out_channels)]
+    def __init__(self, in_channels: int, out_channels: int,
+                 activation: ActivationLayer = nn.ReLU) -> None:
+        layers: list[nn.Module] = [SeparableConv2d(in_channels, out_channels),
+                                   nn.BatchNorm2d(out_channels)]
         if activation is not None:
             layers.append(activation(inplace=True) if _takes_inplace(activation) else activation())
         super().__init__(*layers)
@@ -120,7 +125,8 @@ class SeparableConvBNAct(nn.Sequential):
 
 
 class XceptionBlock(nn.Module):
-    """One residual module of Xception (Chollet 2017, Fig. 5): ``ReLU → SeparableConv → BN`` repeated,
+    """One residual module of Xception (Chollet 2017, Fig. 5): ``ReLU → SeparableConv → BN``
+    repeated,
     then a 3×3/2 max pool when the block downsamples; a 1×1 strided convolution with BN carries the
     shortcut when width or resolution changes, the identity otherwise.
 
@@ -130,7 +136,8 @@ class XceptionBlock(nn.Module):
     ``legacy_xception``, so that its state dict maps onto ours tensor by tensor.
     """
 
-    def __init__(self, in_channels: int, widths: tuple, stride: int = 1, start_with_relu: bool = True) -> None:
+    def __init__(self, in_channels: int, widths: tuple, stride: int = 1,
+                 start_with_relu: bool = True) -> None:
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
@@ -185,7 +192,8 @@ class ChannelShuffle(nn.Module):
 class ShuffleUnitV1(nn.Module):
     """The ShuffleNet unit (Zhang et al. 2018, §3.2, Fig. 2b/c).
 
-    Residual branch: grouped 1×1 conv → BN → ReLU → channel shuffle → 3×3 depthwise conv (stride 1 or
+    Residual branch: grouped 1×1 conv → BN → ReLU → channel shuffle → 3×3 depthwise conv (stride 1
+    or
     2) → BN (no ReLU: §3.2 follows Chollet) → grouped 1×1 conv → BN. With stride 1 the branch is
     added to the input; with stride 2 the shortcut is a 3×3/2 average pool, *concatenated* with the
     branch, so the branch only produces ``out_channels - in_channels`` channels. ReLU follows the
@@ -201,9 +209,11 @@ class ShuffleUnitV1(nn.Module):
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
         if stride == 1 and in_channels != out_channels:
-            raise ValueError(f"a stride-1 unit adds its input, so in_channels ({in_channels}) must equal "
+            raise ValueError(f"a stride-1 unit adds its input, so in_channels ({in_channels}) "
+                             f"must equal "
                              f"out_channels ({out_channels})")
-        self.in_channels, self.out_channels, self.stride, self.groups = in_channels, out_channels, stride, groups
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.stride, self.groups = stride, groups
         self.bottleneck_channels = out_channels // 4
         branch_channels = out_channels - in_channels if stride == 2 else out_channels
         first_groups = groups if first_pointwise_groups is None else first_pointwise_groups
@@ -228,8 +238,10 @@ class ShuffleUnitV2(nn.Module):
 
     Stride 1 (Fig. 3c): a channel split sends half the channels through untouched (guideline G1/G3)
     and the other half through 1×1 → BN-ReLU → 3×3 depthwise → BN → 1×1 → BN-ReLU; the halves are
-    concatenated (no add, G4) and shuffled with 2 groups. Stride 2 (Fig. 3d): no split; both branches
-    see the whole input, the left one a 3×3/2 depthwise conv → BN → 1×1 → BN-ReLU, so the width doubles.
+    concatenated (no add, G4) and shuffled with 2 groups. Stride 2 (Fig. 3d): no split; both
+    branches
+    see the whole input, the left one a 3×3/2 depthwise conv → BN → 1×1 → BN-ReLU, so the width
+    doubles.
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
@@ -238,7 +250,8 @@ class ShuffleUnitV2(nn.Module):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
         branch_channels = out_channels // 2
         if stride == 1 and in_channels != 2 * branch_channels:
-            raise ValueError(f"a stride-1 unit splits its input in half, so in_channels ({in_channels}) must "
+            raise ValueError(f"a stride-1 unit splits its input in half, so in_channels "
+                             f"({in_channels}) must "
                              f"equal out_channels ({out_channels}) and be even")
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
         if stride == 2:
@@ -250,7 +263,8 @@ class ShuffleUnitV2(nn.Module):
             self.branch1 = nn.Sequential()
         self.branch2 = nn.Sequential(
             ConvBNAct(in_channels if stride == 2 else branch_channels, branch_channels, 1),
-            ConvBNAct(branch_channels, branch_channels, 3, stride, groups=branch_channels, activation=None),
+            ConvBNAct(branch_channels, branch_channels, 3, stride, groups=branch_channels,
+                      activation=None),
             ConvBNAct(branch_channels, branch_channels, 1),
         )
         self.shuffle = ChannelShuffle(2)
@@ -277,7 +291,8 @@ class FireModule(nn.Module):
                  expand3x3_channels: int) -> None:
         super().__init__()
         if squeeze_channels >= expand1x1_channels + expand3x3_channels:
-            raise ValueError(f"squeeze_channels ({squeeze_channels}) must be smaller than the expand width "
+            raise ValueError(f"squeeze_channels ({squeeze_channels}) must be smaller than the "
+                             f"expand width "
                              f"({expand1x1_channels + expand3x3_channels}), §3.2")
         self.in_channels = in_channels
         self.out_channels = expand1x1_channels + expand3x3_channels
@@ -298,7 +313,8 @@ class DenseLayer(nn.Module):
     feature maps. Names and order are torchvision's ``_DenseLayer`` so its weights load.
     """
 
-    def __init__(self, in_channels: int, growth_rate: int, bn_size: int = 4, dropout: float = 0.0) -> None:
+    def __init__(self, in_channels: int, growth_rate: int, bn_size: int = 4,
+                 dropout: float = 0.0) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU(inplace=True)
@@ -323,7 +339,8 @@ class DenseBlock(nn.Module):
         super().__init__()
         for i in range(num_layers):
             self.add_module(f"denselayer{i + 1}",
-                            DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, dropout))
+                            DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size,
+                                       dropout))
         self.in_channels, self.out_channels = in_channels, in_channels + num_layers * growth_rate
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -477,7 +494,8 @@ class InvertedResidual(nn.Module):
         self.use_shortcut = stride == 1 and in_channels == out_channels
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
         layers: list[nn.Module] = []
-        for layer in mbconv_layers(in_channels, out_channels, expanded_channels, kernel_size, stride,
+        for layer in mbconv_layers(in_channels, out_channels, expanded_channels, kernel_size,
+                                   stride,
                                    squeeze_channels):
             if layer.role == "se":
                 layers.append(SqueezeExcite(layer.in_channels, layer.out_channels, se_activation,

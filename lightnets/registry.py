@@ -28,7 +28,8 @@ def model_spec(name: str) -> ModelSpec:
     """The :class:`ModelSpec` of a registered name; ValueError listing the known names otherwise."""
     _load_families()
     if name not in _REGISTRY:
-        raise ValueError(f"unknown model name {name!r}; known names: {', '.join(sorted(_REGISTRY))}")
+        raise ValueError(
+            f"unknown model name {name!r}; known names: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
 

@@ -37,7 +37,8 @@ def _check_coefficients(alpha: float, beta: float, gamma: float) -> None:
     check_float("gamma", gamma, 1.0, None)
 
 
-def multipliers(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> tuple:
+def multipliers(phi: float, alpha: float = ALPHA, beta: float = BETA,
+                gamma: float = GAMMA) -> tuple:
     """(depth, width, resolution) multipliers ``(α^φ, β^φ, γ^φ)`` of eq. 3, as real numbers.
 
     φ = 1 with the paper's coefficients gives (1.2, 1.1, 1.15); the rounded network comes from
@@ -54,7 +55,8 @@ def constraint(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -
     return alpha * beta ** 2 * gamma ** 2
 
 
-def predicted_flops_ratio(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> float:
+def predicted_flops_ratio(phi: float, alpha: float = ALPHA, beta: float = BETA,
+                          gamma: float = GAMMA) -> float:
     """(α·β²·γ²)^φ: how many times B0's FLOPs eq. 3 predicts at φ (before any rounding)."""
     check_float("phi", phi, 0.0, None)
     return constraint(alpha, beta, gamma) ** phi
@@ -68,7 +70,8 @@ def scaled_resolution(resolution_mult: float, base_resolution: int = BASE_RESOLU
 
 
 class CompoundCost(NamedTuple):
-    """A scaled EfficientNet's multipliers, its whole-number resolution, and its cost from the plan."""
+    """A scaled EfficientNet's multipliers, its whole-number resolution, and its cost from the
+    plan."""
 
     phi: float
     depth_mult: float
@@ -81,8 +84,10 @@ class CompoundCost(NamedTuple):
 
 
 def network_cost(width_mult: float, depth_mult: float, resolution: int, num_classes: int = 1000):
-    """:class:`lightnets.cost.PlanCost` of ``create_model("efficientnet", width_mult=, depth_mult=)``
-    at ``resolution`` px, by the closed-form formulas on :func:`efficientnet_plan`: no module is built,
+    """:class:`lightnets.cost.PlanCost` of ``create_model("efficientnet", width_mult=,
+    depth_mult=)``
+    at ``resolution`` px, by the closed-form formulas on :func:`efficientnet_plan`: no module is
+    built,
     yet MACs and parameters equal ``lightnets.profile`` of the built model."""
     plan = efficientnet_plan(width_mult, depth_mult)
     layers = mbconv_network_plan(plan.stem_channels, plan.blocks, plan.head_channels, num_classes)
@@ -90,7 +95,8 @@ def network_cost(width_mult: float, depth_mult: float, resolution: int, num_clas
 
 
 def compound_cost(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA,
-                  base_width: float = 1.0, base_depth: float = 1.0, base_resolution: int = BASE_RESOLUTION,
+                  base_width: float = 1.0, base_depth: float = 1.0,
+                  base_resolution: int = BASE_RESOLUTION,
                   num_classes: int = 1000) -> CompoundCost:
     """Cost of the base network (B0 by default) compound-scaled by φ: actual MACs and parameters of
     the rounded network next to eq. 3's prediction base MACs × (α·β²·γ²)^φ.
@@ -104,11 +110,13 @@ def compound_cost(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: f
     resolution = scaled_resolution(resolution_mult, base_resolution)
     actual = network_cost(base_width * width, base_depth * depth, resolution, num_classes)
     base = network_cost(base_width, base_depth, base_resolution, num_classes)
-    return CompoundCost(phi, base_depth * depth, base_width * width, resolution, actual.macs, actual.params,
+    return CompoundCost(phi, base_depth * depth, base_width * width, resolution, actual.macs,
+                        actual.params,
                         base.macs * predicted_flops_ratio(phi, alpha, beta, gamma), base.macs)
 
 
-def official_phi(variant: str, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> dict:
+def official_phi(variant: str, alpha: float = ALPHA, beta: float = BETA,
+                 gamma: float = GAMMA) -> dict:
     """For an official variant, the φ each of its three multipliers implies (log d / log α, ...):
     the released (width, depth, resolution) are hand-rounded, so the three disagree."""
     config = VARIANTS[variant]
@@ -132,7 +140,8 @@ KIND_COEFFICIENTS = {
 def kind_costs(phis, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> dict:
     """kind → [:class:`CompoundCost` per φ] for B0 scaled by depth only (α^φ), width only (β^φ),
     resolution only (γ^φ) and all three (compound). The compound FLOPs are the product of the three
-    factors (α^φ · β^{2φ} · γ^{2φ}): in log scale the compound line is the sum of the other three."""
+    factors (α^φ · β^{2φ} · γ^{2φ}): in log scale the compound line is the sum of the other
+    three."""
     return {kind: [compound_cost(phi, *coefficients(alpha, beta, gamma)) for phi in phis]
             for kind, coefficients in KIND_COEFFICIENTS.items()}
 
@@ -159,14 +168,16 @@ def official_vs_rule(alpha: float = ALPHA, beta: float = BETA, gamma: float = GA
     fitted φ, with the whole-number networks each gives (blocks, MACs)."""
     rows = []
     for variant, config in VARIANTS.items():
-        phi = sum(official_phi(variant, alpha, beta, gamma).values()) / 3 if variant != "b0" else 0.0
+        phi = sum(official_phi(variant, alpha, beta,
+                               gamma).values()) / 3 if variant != "b0" else 0.0
         rule = compound_cost(phi, alpha, beta, gamma)
         official = network_cost(config.width_mult, config.depth_mult, config.resolution)
         rows.append(VariantRow(
             variant, phi, config.depth_mult, rule.depth_mult, config.width_mult, rule.width_mult,
             config.resolution, rule.resolution,
             len(efficientnet_plan(config.width_mult, config.depth_mult).blocks),
-            len(efficientnet_plan(rule.width_mult, rule.depth_mult).blocks), official.macs, rule.macs))
+            len(efficientnet_plan(rule.width_mult,
+                                  rule.depth_mult).blocks), official.macs, rule.macs))
     return rows
 
 

@@ -41,7 +41,8 @@ def _wire(sliders: list, outputs: list, update) -> None:
 
 
 def render_spiral(n: int, seed: int) -> tuple:
-    """(PNG of the input spiral beside T⁺ ReLU(T x) for this n and seed, HTML with both measures)."""
+    """(PNG of the input spiral beside T⁺ ReLU(T x) for this n and seed, HTML with both
+    measures)."""
     fig, data = plots.spiral_roundtrip_panels(dims=(n,), seed=seed, figsize=(5, 2.6))
     lost = manifold.lost_fraction(data["input"], manifold.random_embedding(n, seed))
     text = (f"<b>n = {n}, seed = {seed}</b>: shape error {data['shape_error'][n]:.3f}, "

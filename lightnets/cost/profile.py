@@ -234,7 +234,8 @@ class _Counter(TorchDispatchMode):
             # ATen computes adaptive_avg_pool2d to 1×1 as mean(dim=[-1, -2], keepdim=True); name
             # it so, apart from a model's own x.mean((2, 3)), because some tools count one and
             # not the other.
-            if name == "mean" and list(args[1]) == [-1, -2] and (args[2] if len(args) > 2 else False):
+            keepdim = args[2] if len(args) > 2 else False
+            if name == "mean" and list(args[1]) == [-1, -2] and keepdim:
                 name = "adaptive_avg_pool2d"
             self._add("pooling", "pooling", first, _first(out), _pool_ops(name, args, _first(out)),
                       aten_op=name)

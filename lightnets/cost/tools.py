@@ -177,7 +177,8 @@ def tool_counts(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224),
     and torchvision model is); the rules of each tool are in ``ToolCount.rules``.
     """
     if isinstance(tools, str):
-        raise ValueError(f"tools must be a sequence of tool names from {list(_TOOLS)}, got {tools!r}")
+        raise ValueError(
+            f"tools must be a sequence of tool names from {list(_TOOLS)}, got {tools!r}")
     for tool in tools:
         check_choice("tools", tool, _TOOLS)
     cost = profile(model, input_size, convention="all")
@@ -188,5 +189,6 @@ def tool_counts(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224),
         parts: dict = {}
         for row in cost.by_layer:
             parts[row.op] = parts.get(row.op, 0) + rule(row, batch)
-        result[tool] = ToolCount(tool, factor * sum(parts.values()), factor, parts, TOOL_RULES[tool])
+        result[tool] = ToolCount(tool, factor * sum(parts.values()), factor, parts,
+                                 TOOL_RULES[tool])
     return result

@@ -73,9 +73,11 @@ def check_input(x: torch.Tensor, in_channels: int, min_resolution: int, model_na
     """Reject a batch the network cannot take, naming what is wrong and what would be right."""
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"input must be a 4-D tensor (batch, {in_channels}, height, width), got {shape}")
+        raise ValueError(
+            f"input must be a 4-D tensor (batch, {in_channels}, height, width), got {shape}")
     if x.shape[1] != in_channels:
-        raise ValueError(f"input must have {in_channels} channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+        raise ValueError(f"input must have {in_channels} channels, got {x.shape[1]} "
+                         f"(shape {tuple(x.shape)})")
     height, width = x.shape[-2:]
     if height < min_resolution or width < min_resolution:
         raise ValueError(
@@ -85,7 +87,8 @@ def check_input(x: torch.Tensor, in_channels: int, min_resolution: int, model_na
 
 
 def init_weights(model: nn.Module) -> None:
-    """torchvision's initialisation for the MobileNet family: He (fan-out) convs, N(0, 0.01) linears."""
+    """torchvision's initialisation for the MobileNet family: He (fan-out) convs, N(0, 0.01)
+    linears."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out")

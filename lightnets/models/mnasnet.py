@@ -85,7 +85,8 @@ class MnasNet(Network):
     but the 1280 of the last conv, as in torchvision.
     """
 
-    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.2) -> None:
         super().__init__()
         check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
@@ -110,7 +111,8 @@ class MnasNet(Network):
         layers.append(ConvBNAct(plan.blocks[-1].out_channels, plan.head_channels, 1, **BN))
         self.features = nn.Sequential(*layers)
         self.num_features = last_conv.out_channels
-        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(dropout),
+                                        nn.Linear(self.num_features, num_classes))
         self.min_resolution = math.prod(row.stride for row in TABLE_B1)
         init_weights(self)
         # torchvision's MNASNet initialises its classifier for a sigmoid output, uniformly.

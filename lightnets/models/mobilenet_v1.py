@@ -44,7 +44,8 @@ TABLE_1 = (
     Layer("pw", 1, (1, 1, 256, 256), 28),
     Layer("dw", 2, (3, 3, 256), 28),
     Layer("pw", 1, (1, 1, 256, 512), 14),
-    *[row for _ in range(5) for row in (Layer("dw", 1, (3, 3, 512), 14), Layer("pw", 1, (1, 1, 512, 512), 14))],
+    *[row for _ in range(5)
+      for row in (Layer("dw", 1, (3, 3, 512), 14), Layer("pw", 1, (1, 1, 512, 512), 14))],
     Layer("dw", 2, (3, 3, 512), 14),
     Layer("pw", 1, (1, 1, 512, 1024), 7),
     Layer("dw", 1, (3, 3, 1024), 7),  # printed "Conv dw / s2" in the paper: see the note above
@@ -118,7 +119,8 @@ def mobilenet_v1_plan(width_mult: float = 1.0) -> NetworkPlan:
 class MobileNetV1(Network):
     """MobileNetV1 built from :data:`TABLE_1`, every layer followed by BatchNorm and ReLU (§3.1)."""
 
-    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.0) -> None:
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.0) -> None:
         super().__init__()
         check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
@@ -145,6 +147,8 @@ class MobileNetV1(Network):
     reported=Reported(TABLE_6[1.0].params_millions, TABLE_6[1.0].mult_adds_millions,
                       "Howard et al. 2017, Table 8 (1.0 MobileNet-224)"),
 )
-def mobilenet_v1(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.0) -> MobileNetV1:
-    """MobileNetV1 with width multiplier ``width_mult`` (α in (0, 4]; the paper uses 1, 0.75, 0.5, 0.25)."""
+def mobilenet_v1(num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.0) -> MobileNetV1:
+    """MobileNetV1 with width multiplier ``width_mult`` (α in (0, 4]; the paper uses 1, 0.75, 0.5,
+    0.25)."""
     return MobileNetV1(num_classes, width_mult, dropout)

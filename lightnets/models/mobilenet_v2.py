@@ -61,7 +61,8 @@ class MobileNetV2(Network):
     """MobileNetV2 built from :data:`TABLE_2`: ReLU6 after the expansion and depthwise layers,
     linear projections, and a 1×1 conv to 1280 channels before pooling."""
 
-    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.2) -> None:
         super().__init__()
         check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
@@ -75,7 +76,8 @@ class MobileNetV2(Network):
         layers.append(ConvBNAct(plan.blocks[-1].out_channels, self.num_features, 1,
                                 activation=nn.ReLU6))
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(dropout),
+                                        nn.Linear(self.num_features, num_classes))
         init_weights(self)
 
 
@@ -85,6 +87,7 @@ class MobileNetV2(Network):
     paper="Sandler et al. 2018, arXiv:1801.04381",
     reported=Reported(3.4, 300, "Sandler et al. 2018, Table 4 (MobileNetV2 1.0)"),
 )
-def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV2:
+def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.2) -> MobileNetV2:
     """MobileNetV2 with width multiplier ``width_mult`` (in (0, 4]; the paper uses 0.35 to 1.4)."""
     return MobileNetV2(num_classes, width_mult, dropout)

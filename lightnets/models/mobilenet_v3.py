@@ -3,7 +3,8 @@ torchvision's ``mobilenet_v3_large`` / ``mobilenet_v3_small`` so that their weig
 
 Inverted residuals from MobileNetV2 with three additions, each visible in the tables below:
 squeeze-and-excite with a hard-sigmoid gate in some blocks (§5.3), h-swish instead of ReLU in the
-deeper half (§5.2), and a cheaper last stage that pools *before* the widest 1×1 layers (§5.1, Fig. 5).
+deeper half (§5.2), and a cheaper last stage that pools *before* the widest 1×1 layers (§5.1, Fig.
+5).
 """
 from __future__ import annotations
 
@@ -120,7 +121,8 @@ class MobileNetV3(Network):
     (``nn.Linear``, as in torchvision), with h-swish and dropout between them.
     """
 
-    def __init__(self, table: tuple, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+    def __init__(self, table: tuple, num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.2) -> None:
         super().__init__()
         check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
@@ -161,8 +163,10 @@ class MobileNetV3(Network):
     paper="Howard et al. 2019, arXiv:1905.02244",
     reported=Reported(5.4, 219, "Howard et al. 2019, Table 3 (Large 1.0)"),
 )
-def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV3:
-    """MobileNetV3-Large (Table 1) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75, 1.0)."""
+def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0,
+                       dropout: float = 0.2) -> MobileNetV3:
+    """MobileNetV3-Large (Table 1) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75,
+    1.0)."""
     return MobileNetV3(TABLE_1, num_classes, width_mult, dropout)
 
 
@@ -172,6 +176,8 @@ def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0, dropout
     paper="Howard et al. 2019, arXiv:1905.02244",
     reported=Reported(2.5, 56, "Howard et al. 2019, Table 3 (Small 1.0)"),
 )
-def mobilenet_v3_small(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV3:
-    """MobileNetV3-Small (Table 2) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75, 1.0)."""
+def mobilenet_v3_small(num_classes: int = 1000, width_mult: float = 1.0,
+                       dropout: float = 0.2) -> MobileNetV3:
+    """MobileNetV3-Small (Table 2) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75,
+    1.0)."""
     return MobileNetV3(TABLE_2, num_classes, width_mult, dropout)
