@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from typing import Iterator, Optional, Sequence
 
+import torch
 from torch import nn
+from torch.func import functional_call
 
 
 @contextlib.contextmanager
@@ -20,3 +22,43 @@ def evaluating(model: nn.Module) -> Iterator[nn.Module]:
         yield model
     finally:
         model.train(was_training)
+
+
+def meta_forward(model: nn.Module, input_size: Sequence[int],
+                 dtype: Optional[torch.dtype] = None) -> torch.Tensor:
+    """One forward pass of ``model`` on a meta tensor of ``input_size``, in eval mode, no grad.
+
+    Meta tensors carry shapes and no data, so nothing is allocated and no arithmetic is done:
+    counting costs, memory or output sides needs shapes only. The model's own parameters and
+    buffers are left alone (meta copies stand in for them) and its train/eval mode is restored.
+    Hooks and dispatch modes the caller set see every operation. Returns the (meta) output.
+    """
+    state = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+    on_meta = {name: torch.empty_like(value, device="meta") for name, value in state.items()}
+    x = torch.empty(tuple(input_size), device="meta", dtype=dtype)
+    with evaluating(model), torch.no_grad():
+        return functional_call(model, on_meta, (x,))
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: Optional[int] = None,
+                     dilation: int = 1, ceil_mode: bool = False) -> int:
+    r"""Side of a convolution's (or pooling's) output, by PyTorch's formula; 0 where it would fail.
+
+    .. math:: H_{out} = \left\lfloor \frac{H + 2p - d(k - 1) - 1}{s} \right\rfloor + 1
+
+    with "same" padding :math:`p = \lfloor (k - 1)/2 \rfloor` when ``padding`` is None. With
+    ``ceil_mode`` (Caffe's pooling, SqueezeNet) the last window may hang over the edge, but it
+    must start inside the input or its left padding, so PyTorch drops a window that would start
+    beyond it.
+    """
+    if padding is None:
+        padding = (kernel_size - 1) // 2
+    if size < 1:
+        return 0
+    span = size + 2 * padding - dilation * (kernel_size - 1) - 1
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+        return max(out, 0)
+    return span // stride + 1 if span >= 0 else 0

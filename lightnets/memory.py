@@ -17,6 +17,7 @@ from torch import nn
 from torch.func import functional_call
 
 from lightnets._checks import check_int
+from lightnets._torch import meta_forward
 from lightnets.layers import InvertedResidual
 
 
@@ -29,7 +30,8 @@ class Step:
     tensors: tuple  # (side, values) of the input and output this step materialises
 
 
-def inference_steps(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224), stream_blocks: bool = True) -> list:
+def inference_steps(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224),
+                    stream_blocks: bool = True) -> list:
     """The steps of ``model.features``: one per convolution, or one per inverted residual block
     when ``stream_blocks`` (MobileNetV2 §5.1's memory-efficient inference)."""
     records, owner = [], {}
@@ -41,8 +43,9 @@ def inference_steps(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 22
 
     def hook(module, inputs, output):
         block_name, block = owner.get(module, (None, None))
-        records.append((names[module], module, block_name, block, inputs[0].numel(), output.numel(),
-                        ((inputs[0].shape[-1], inputs[0].numel()), (output.shape[-1], output.numel()))))
+        tensors = ((inputs[0].shape[-1], inputs[0].numel()), (output.shape[-1], output.numel()))
+        records.append((names[module], module, block_name, block, inputs[0].numel(),
+                        output.numel(), tensors))
 
     names = {m: n for n, m in model.named_modules()}
     watched = [m for m in model.modules() if isinstance(m, (nn.Conv2d, InvertedResidual))]
@@ -118,7 +121,8 @@ def nonlinearity_sizes(model: nn.Module, input_size: Sequence[int] = (1, 3, 224,
         rows.append(Nonlinearity(names[module], type(module).__name__, side, output.numel()))
 
     input_size = _check_arguments(model, input_size)
-    hooks = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, NONLINEARITIES)]
+    hooks = [m.register_forward_hook(hook) for m in model.modules()
+             if isinstance(m, NONLINEARITIES)]
     _shapes_pass(model, input_size, hooks)
     return rows
 
@@ -150,16 +154,10 @@ def _check_steps(steps, bytes_per_value) -> None:
 
 def _shapes_pass(model: nn.Module, input_size: Sequence[int], hooks: list) -> None:
     """One forward pass on meta tensors (shapes are all we need, as in lightnets.profile), then
-    the ``hooks`` are removed and the model's train/eval mode restored."""
-    on_meta = {k: torch.empty_like(v, device="meta")
-               for k, v in {**dict(model.named_parameters()), **dict(model.named_buffers())}.items()}
-    was_training = model.training
+    the ``hooks`` are removed."""
     try:
-        model.eval()
-        with torch.no_grad():
-            functional_call(model, on_meta, (torch.empty(tuple(input_size), device="meta"),))
+        meta_forward(model, input_size)
     finally:
-        model.train(was_training)
         for h in hooks:
             h.remove()
 

@@ -1,7 +1,9 @@
 """Model names → builders.
 
-A family registers each of its builders with :func:`register`; :func:`create_model` looks a name up,
-checks ``num_classes`` and the keyword arguments against the builder's signature, and calls it.
+A family registers each of its builders with :func:`register` (defined with the spec types in
+:mod:`lightnets.models._spec`, below the models, and re-exported here); :func:`create_model`
+looks a name up, checks ``num_classes`` and the keyword arguments against the builder's
+signature, and calls it.
 Bad input fails here, with the argument's name and its allowed range, never deep inside torch.
 """
 from __future__ import annotations
@@ -9,55 +11,14 @@ from __future__ import annotations
 import inspect
 import os
 import warnings
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 import torch
 from torch import nn
 
 from lightnets._checks import check_choice, check_float, check_int  # noqa: F401 (re-exported)
-
-
-@dataclass(frozen=True)
-class Reported:
-    """A model's cost as its paper (or reference implementation) reports it, with the source."""
-
-    params_millions: Optional[float]  # None where the source gives no figure
-    mult_adds_millions: Optional[float]
-    source: str  # e.g. "Howard et al. 2017, Table 8"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the registry knows about one model name."""
-
-    name: str
-    builder: Callable[..., nn.Module]
-    family: str
-    resolution: int  # the input size the paper (or torchvision's weights) use
-    paper: str
-    reported: Optional[Reported] = None
-
-
-_REGISTRY: dict[str, ModelSpec] = {}
-
-
-def register(
-    name: str, *, family: str, resolution: int = 224, paper: str = "", reported: Optional[Reported] = None
-) -> Callable:
-    """Decorator: make ``builder`` available as ``create_model(name)``.
-
-    ``resolution`` is the model's native input side; ``reported`` its published cost, which the
-    tour notebook and the tests set beside ours.
-    """
-
-    def decorate(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        if name in _REGISTRY:
-            raise ValueError(f"model name {name!r} is registered twice")
-        _REGISTRY[name] = ModelSpec(name, builder, family, resolution, paper, reported)
-        return builder
-
-    return decorate
+from lightnets.models._spec import REGISTRY as _REGISTRY
+from lightnets.models._spec import ModelSpec, Reported, register  # noqa: F401 (re-exported)
 
 
 def list_models(family: Optional[str] = None) -> list[str]:
@@ -72,7 +33,8 @@ def model_spec(name: str) -> ModelSpec:
         raise TypeError(f"name must be a str from lightnets.list_models(), got {type(name).__name__}")
     _load_families()
     if name not in _REGISTRY:
-        raise ValueError(f"unknown model name {name!r}; known names: {', '.join(sorted(_REGISTRY))}")
+        raise ValueError(
+            f"unknown model name {name!r}; known names: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
 
 
@@ -86,7 +48,8 @@ def create_model(name: str, num_classes: Optional[int] = None, **config) -> nn.M
     spec = model_spec(name)
     if num_classes is None:
         default = inspect.signature(spec.builder).parameters.get("num_classes")
-        num_classes = 1000 if default is None or default.default is inspect.Parameter.empty else default.default
+        missing = default is None or default.default is inspect.Parameter.empty
+        num_classes = 1000 if missing else default.default
     check_int("num_classes", num_classes, low=1)
     accepted = [p for p in inspect.signature(spec.builder).parameters if p != "num_classes"]
     unknown = sorted(set(config) - set(accepted))

@@ -13,33 +13,21 @@ more than 10%), repeats always up, so that a deeper network never has fewer laye
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
-from lightnets.layers import make_divisible
 from lightnets._checks import check_choice, check_float, check_int
+from lightnets.cost import cost_plan, mbconv_network_plan, profile
+# The official rounding lives with the builder that uses it; re-exported here, where lesson 04
+# reads it beside eq. 3.
+from lightnets.models.efficientnet import (  # noqa: F401
+    VARIANTS, efficientnet_plan, round_filters, round_repeats)
+from lightnets.registry import create_model
 
 # EfficientNet §4, STEP 1: the grid search's result for B0 (depth, width, resolution per unit of φ).
 ALPHA, BETA, GAMMA = 1.2, 1.1, 1.15
 BASE_RESOLUTION = 224  # B0's input side (Table 1)
-
-
-def round_filters(channels: int, width_mult: float, divisor: int = 8) -> int:
-    """``channels × width_mult`` rounded to a multiple of ``divisor`` (official ``round_filters``).
-
-    e.g. B7 (width 2.0) turns B0's 1280 head channels into 2560 and B2 (width 1.1) its 40 into 48.
-    """
-    check_int("channels", channels, low=1, high=10**6)
-    check_float("width_mult", width_mult, 0.0, 100.0, low_inclusive=False)
-    check_int("divisor", divisor, low=1, high=1024)
-    return make_divisible(channels * width_mult, divisor)
-
-
-def round_repeats(repeats: int, depth_mult: float) -> int:
-    """``repeats × depth_mult`` rounded up (official ``round_repeats``: ``ceil``), e.g. 3 × 3.1 → 10."""
-    check_int("repeats", repeats, low=1, high=10**4)
-    check_float("depth_mult", depth_mult, 0.0, 100.0, low_inclusive=False)
-    return int(math.ceil(depth_mult * repeats))
 
 
 def _check_coefficients(alpha: float, beta: float, gamma: float, above_one: bool = False) -> None:
@@ -55,7 +43,8 @@ def _check_phi(phi: float) -> float:
     return check_float("phi", phi, 0.0, 50.0)
 
 
-def multipliers(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> tuple:
+def multipliers(phi: float, alpha: float = ALPHA, beta: float = BETA,
+                gamma: float = GAMMA) -> tuple:
     """(depth, width, resolution) multipliers ``(α^φ, β^φ, γ^φ)`` of eq. 3, as real numbers.
 
     φ = 1 with the paper's coefficients gives (1.2, 1.1, 1.15); the rounded network comes from
@@ -72,7 +61,8 @@ def constraint(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -
     return alpha * beta ** 2 * gamma ** 2
 
 
-def predicted_flops_ratio(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> float:
+def predicted_flops_ratio(phi: float, alpha: float = ALPHA, beta: float = BETA,
+                          gamma: float = GAMMA) -> float:
     """(α·β²·γ²)^φ: how many times B0's FLOPs eq. 3 predicts at φ (before any rounding)."""
     _check_phi(phi)
     return constraint(alpha, beta, gamma) ** phi
@@ -86,7 +76,8 @@ def scaled_resolution(resolution_mult: float, base_resolution: int = BASE_RESOLU
 
 
 class CompoundCost(NamedTuple):
-    """A scaled EfficientNet's multipliers, its whole-number resolution, and its cost from the plan."""
+    """A scaled EfficientNet's multipliers, its whole-number resolution, and its cost from the
+    plan."""
 
     phi: float
     depth_mult: float
@@ -99,12 +90,11 @@ class CompoundCost(NamedTuple):
 
 
 def network_cost(width_mult: float, depth_mult: float, resolution: int, num_classes: int = 1000):
-    """:class:`lightnets.cost.PlanCost` of ``create_model("efficientnet", width_mult=, depth_mult=)``
-    at ``resolution`` px, by the closed-form formulas on :func:`efficientnet_plan`: no module is built,
+    """:class:`lightnets.cost.PlanCost` of ``create_model("efficientnet", width_mult=,
+    depth_mult=)``
+    at ``resolution`` px, by the closed-form formulas on :func:`efficientnet_plan`: no module is
+    built,
     yet MACs and parameters equal ``lightnets.profile`` of the built model."""
-    from lightnets.cost import cost_plan, mbconv_network_plan
-    from lightnets.models.efficientnet import efficientnet_plan
-
     plan = efficientnet_plan(width_mult, depth_mult)
     # The rule the built network and lightnets.profile apply: every stride must see a pixel.
     smallest = 2 * math.prod(block.stride for block in plan.blocks)
@@ -115,7 +105,8 @@ def network_cost(width_mult: float, depth_mult: float, resolution: int, num_clas
 
 
 def compound_cost(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA,
-                  base_width: float = 1.0, base_depth: float = 1.0, base_resolution: int = BASE_RESOLUTION,
+                  base_width: float = 1.0, base_depth: float = 1.0,
+                  base_resolution: int = BASE_RESOLUTION,
                   num_classes: int = 1000) -> CompoundCost:
     """Cost of the base network (B0 by default) compound-scaled by φ: actual MACs and parameters of
     the rounded network next to eq. 3's prediction base MACs × (α·β²·γ²)^φ.
@@ -129,15 +120,15 @@ def compound_cost(phi: float, alpha: float = ALPHA, beta: float = BETA, gamma: f
     resolution = scaled_resolution(resolution_mult, base_resolution)
     actual = network_cost(base_width * width, base_depth * depth, resolution, num_classes)
     base = network_cost(base_width, base_depth, base_resolution, num_classes)
-    return CompoundCost(phi, base_depth * depth, base_width * width, resolution, actual.macs, actual.params,
+    return CompoundCost(phi, base_depth * depth, base_width * width, resolution, actual.macs,
+                        actual.params,
                         base.macs * predicted_flops_ratio(phi, alpha, beta, gamma), base.macs)
 
 
-def official_phi(variant: str, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> dict:
+def official_phi(variant: str, alpha: float = ALPHA, beta: float = BETA,
+                 gamma: float = GAMMA) -> dict:
     """For an official variant, the φ each of its three multipliers implies (log d / log α, ...):
     the released (width, depth, resolution) are hand-rounded, so the three disagree."""
-    from lightnets.models.efficientnet import VARIANTS
-
     check_choice("variant", variant, VARIANTS)
     config = VARIANTS[variant]
     _check_coefficients(alpha, beta, gamma, above_one=True)  # log 1 = 0 would divide by zero
@@ -160,7 +151,8 @@ KIND_COEFFICIENTS = {
 def kind_costs(phis, alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> dict:
     """kind → [:class:`CompoundCost` per φ] for B0 scaled by depth only (α^φ), width only (β^φ),
     resolution only (γ^φ) and all three (compound). The compound FLOPs are the product of the three
-    factors (α^φ · β^{2φ} · γ^{2φ}): in log scale the compound line is the sum of the other three."""
+    factors (α^φ · β^{2φ} · γ^{2φ}): in log scale the compound line is the sum of the other
+    three."""
     if isinstance(phis, (str, bytes)) or not hasattr(phis, "__iter__"):
         raise TypeError(f"phis must be a sequence of numbers, got {type(phis).__name__}")
     phis = [_check_phi(phi) for phi in phis]
@@ -190,16 +182,108 @@ class VariantRow(NamedTuple):
 def official_vs_rule(alpha: float = ALPHA, beta: float = BETA, gamma: float = GAMMA) -> list:
     """B0–B7's released (depth, width, resolution) against (α^φ, β^φ, 224·γ^φ) at each variant's
     fitted φ, with the whole-number networks each gives (blocks, MACs)."""
-    from lightnets.models.efficientnet import VARIANTS, efficientnet_plan
-
     rows = []
     for variant, config in VARIANTS.items():
-        phi = sum(official_phi(variant, alpha, beta, gamma).values()) / 3 if variant != "b0" else 0.0
+        phi = sum(official_phi(variant, alpha, beta,
+                               gamma).values()) / 3 if variant != "b0" else 0.0
         rule = compound_cost(phi, alpha, beta, gamma)
         official = network_cost(config.width_mult, config.depth_mult, config.resolution)
         rows.append(VariantRow(
             variant, phi, config.depth_mult, rule.depth_mult, config.width_mult, rule.width_mult,
             config.resolution, rule.resolution,
             len(efficientnet_plan(config.width_mult, config.depth_mult).blocks),
-            len(efficientnet_plan(rule.width_mult, rule.depth_mult).blocks), official.macs, rule.macs))
+            len(efficientnet_plan(rule.width_mult,
+                                  rule.depth_mult).blocks), official.macs, rule.macs))
     return rows
+
+
+# --- lesson 04's explorer: the state of its four sliders (widgets only wires them) ----------
+
+# 0, 1, ..., 8: enough for a smooth log plot, and cheap
+CURVE_PHIS = tuple(float(x) for x in range(9))
+
+
+class CompoundState(NamedTuple):
+    """What the compound-scaling explorer shows for one position of its four sliders."""
+
+    alpha: float
+    beta: float
+    gamma: float
+    phi: float
+    constraint: float  # α·β²·γ²
+    depth_mult: float
+    width_mult: float
+    resolution: int
+    predicted_macs: float  # B0's MACs × (α·β²·γ²)^φ
+    macs: int  # the rounded network, costed from its plan (None when outside the plan's range)
+    params: int
+    curve: list  # (φ, predicted MACs, actual MACs or None) along φ = 0 … 8
+    variants: list  # (name, MACs, φ at which the predicted curve reaches them, or None)
+
+
+@functools.lru_cache(maxsize=None)
+def _official_macs() -> tuple:
+    """B0's MACs and (name, MACs) of B0–B7: fixed, so computed once."""
+    rows = tuple((name.upper(), network_cost(c.width_mult, c.depth_mult, c.resolution).macs)
+                 for name, c in VARIANTS.items())
+    return rows[0][1], rows
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_network_cost(width_mult: float, depth_mult: float, resolution: int):
+    return network_cost(width_mult, depth_mult, resolution)
+
+
+def phi_reaching(macs: float, base_macs: float, constraint_value: float):
+    """The inverse of eq. 3: the φ at which B0's MACs × (α·β²·γ²)^φ reach ``macs``, or None when
+    α·β²·γ² = 1 (the prediction never grows)."""
+    if constraint_value <= 1:
+        return None
+    return math.log(macs / base_macs) / math.log(constraint_value)
+
+
+def compound_state(alpha: float, beta: float, gamma: float, phi: float) -> CompoundState:
+    """Everything lesson 04's explorer displays for one slider position, computed from the plan
+    (no model is built). Multipliers beyond what the plan accepts (width or depth above 8) leave
+    ``macs`` None.
+    """
+
+    def actual(p: float):
+        depth, width, resolution = multipliers(p, alpha, beta, gamma)
+        if depth > 8 or width > 8:
+            return None
+        return _cached_network_cost(width, depth, scaled_resolution(resolution))
+
+    here = actual(phi)
+    depth, width, resolution = multipliers(phi, alpha, beta, gamma)
+    base, official = _official_macs()
+    c = constraint(alpha, beta, gamma)
+    curve = []
+    for p in CURVE_PHIS:
+        point = here if p == phi else actual(p)
+        curve.append((p, base * c ** p, point.macs if point else None))
+    variants = [(name, macs, phi_reaching(macs, base, c)) for name, macs in official]
+    return CompoundState(alpha, beta, gamma, phi, c, depth, width, scaled_resolution(resolution),
+                         base * c ** phi, here.macs if here else None,
+                         here.params if here else None, curve, variants)
+
+
+# --- MobileNetV1's two multipliers (§4.2 width α, §4.3 resolution ρ) ---------------------------
+
+
+def width_resolution_prediction(macs: float, params: float, width_mult: float,
+                                resolution_mult: float) -> tuple:
+    """(MACs, parameters) the full model's cost predicts at width α and resolution ρ: MobileNetV1
+    §4.2–4.3, the cost falls "roughly by α² and ρ²", the parameters by α² (ρ leaves them alone)."""
+    check_float("width_mult", width_mult, 0.0, None, low_inclusive=False)
+    check_float("resolution_mult", resolution_mult, 0.0, None, low_inclusive=False)
+    return macs * width_mult ** 2 * resolution_mult ** 2, params * width_mult ** 2
+
+
+@functools.lru_cache(maxsize=256)
+def mobilenet_v1_cost(width_mult: float, resolution: int) -> tuple:
+    """(MACs, parameters) of MobileNetV1 at width ``width_mult`` and input side ``resolution``,
+    from :func:`lightnets.cost.profile` of the built model."""
+    model = create_model("mobilenet_v1", width_mult=width_mult)
+    cost = profile(model, (1, 3, resolution, resolution))
+    return cost.macs, cost.params

@@ -423,15 +423,11 @@ def _sum_over_processes(values: Sequence[float], device: torch.device,
     return tensor.tolist()
 
 
-# --- command line (lightnets/train_cli.py) ------------------------------------------------------
-
-
-def main(argv: Optional[Sequence[str]] = None) -> list[dict]:
-    """``python -m lightnets.train``: see :mod:`lightnets.train_cli`."""
-    from lightnets.train_cli import main as command_line
-
-    return command_line(argv)
-
+# --- command line --------------------------------------------------------------------------------
+# The command line lives in lightnets/train_cli.py (it imports this module, never the reverse);
+# ``python -m lightnets.train`` runs it, as the commands stored in checkpoints spell it.
 
 if __name__ == "__main__":
-    main()
+    import runpy
+
+    runpy.run_module("lightnets.train_cli", run_name="__main__")

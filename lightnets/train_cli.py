@@ -149,3 +149,7 @@ def _train(args, argv: list, model, model_config: dict) -> list[dict]:
         dist.destroy_process_group()
     return history
 
+
+
+if __name__ == "__main__":
+    main()

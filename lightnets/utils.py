@@ -1,7 +1,6 @@
 """Small helpers the notebooks share: repeatable randomness and torchvision weights."""
 from __future__ import annotations
 
-import os
 import random
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
@@ -10,11 +9,16 @@ from torch import nn
 
 
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy (if installed) and torch (CPU and CUDA) so a notebook's numbers repeat."""
+    """Seed the random generators a notebook draws from, so its numbers repeat: Python's
+    ``random``, NumPy's global generator (if installed) and torch's (CPU and every CUDA device).
+
+    String hashing (``PYTHONHASHSEED``) is not seeded: Python reads it once at start-up, so
+    setting it here would have no effect; set it in the environment before starting Python where
+    set iteration order matters.
+    """
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValueError(f"seed must be an integer in [0, 2**32), got {seed!r}")
     random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     try:
         import numpy as np
     except ImportError:  # pragma: no cover - numpy ships with torch's usual installs

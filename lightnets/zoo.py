@@ -49,12 +49,14 @@ def format_zoo_table(rows: Iterable[ZooRow]) -> str:
     def millions(value: Optional[float]) -> str:
         return "—" if value is None else f"{value:,.1f}"
 
-    header = f"{'model':<22}{'px':>5}{'params M':>10}{'paper':>8}{'MACs M':>10}{'paper':>9}{'gap':>7}  source"
+    header = (f"{'model':<22}{'px':>5}{'params M':>10}{'paper':>8}{'MACs M':>10}{'paper':>9}"
+              f"{'gap':>7}  source")
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
-            f"{r.name:<22}{r.resolution:>5}{r.params / 1e6:>10.2f}{millions(r.reported_params_millions):>8}"
-            f"{r.macs / 1e6:>10.1f}{millions(r.reported_mult_adds_millions):>9}{_gap(r):>7}  {r.source}"
+            f"{r.name:<22}{r.resolution:>5}{r.params / 1e6:>10.2f}"
+            f"{millions(r.reported_params_millions):>8}{r.macs / 1e6:>10.1f}"
+            f"{millions(r.reported_mult_adds_millions):>9}{_gap(r):>7}  {r.source}"
         )
     return "\n".join(lines)
 

@@ -164,43 +164,17 @@ def test_measured_macs_equal_the_sum_of_the_formulas_on_every_registered_model(n
 
 
 def _mobilenet_v1_plan(width_mult):
-    """MobileNetV1 Table 1 as a plan, thinned by α as the model does (multiples of 8)."""
-    from lightnets.layers import make_divisible
-    from lightnets.models.mobilenet_v1 import TABLE_1
+    """MobileNetV1 Table 1 as a plan: the same plan its builder reads."""
+    from lightnets.models.mobilenet_v1 import mobilenet_v1_plan
 
-    def width(channels):
-        return make_divisible(channels * width_mult, 8)
-
-    stem, *body = TABLE_1
-    channels = width(stem.filter_shape[-1])
-    plan = [costmod.ConvSpec(3, channels, stem.filter_shape[0], stem.stride)]
-    for depthwise, pointwise in zip(body[0::2], body[1::2]):
-        out = width(pointwise.filter_shape[-1])
-        plan += [costmod.ConvSpec(channels, channels, depthwise.filter_shape[0], depthwise.stride, groups=channels),
-                 costmod.ConvSpec(channels, out, 1)]
-        channels = out
-    return plan + [costmod.PoolSpec(), costmod.LinearSpec(channels, 1000)]
+    return costmod.mbconv_network_plan(*mobilenet_v1_plan(width_mult))
 
 
 def _mobilenet_v2_plan(width_mult):
-    """MobileNetV2 Table 2 as a plan of inverted residual blocks."""
-    from types import SimpleNamespace
+    """MobileNetV2 Table 2 as a plan of inverted residual blocks: the same plan its builder reads."""
+    from lightnets.models.mobilenet_v2 import mobilenet_v2_plan
 
-    from lightnets.layers import make_divisible
-    from lightnets.models.mobilenet_v2 import TABLE_2
-
-    stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
-    channels = stem_channels = make_divisible(stem.out_channels * width_mult, 8)
-    blocks = []
-    for row in bottlenecks:
-        out = make_divisible(row.out_channels * width_mult, 8)
-        for i in range(row.repeats):
-            blocks.append(SimpleNamespace(in_channels=channels, out_channels=out,
-                                          expanded_channels=round(channels * row.expansion),
-                                          kernel_size=3, stride=row.stride if i == 0 else 1))
-            channels = out
-    head = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
-    return costmod.mbconv_network_plan(stem_channels, blocks, head)
+    return costmod.mbconv_network_plan(*mobilenet_v2_plan(width_mult))
 
 
 @pytest.mark.parametrize("width_mult, resolution", [(1.0, 224), (0.75, 192), (0.5, 160), (0.25, 128), (1.0, 97)])
@@ -373,3 +347,85 @@ def test_profile_needs_no_real_forward_pass():
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, stride=2, padding=1), torch.nn.ReLU())
     cost = lightnets.profile(model, (1, 3, 100_000, 100_000))
     assert cost.macs == 3 * 3 * 3 * 8 * 50_000 * 50_000
+
+# --- validation: bad input fails up front, naming the argument ---------------------------------
+
+
+class _Asserts(nn.Module):
+    def forward(self, x):
+        assert x.shape[-1] == 7, "wants 7 px"
+        return x
+
+
+@pytest.mark.parametrize("input_size", [(1, 3, 0, 224), (1, 3, 224), "1,3,224,224", 5,
+                                        (1, 3, 224.0, 224), (1, 3, True, 224),
+                                        (1, 3, 2 ** 21, 2 ** 21)])
+def test_profile_rejects_bad_input_sizes_naming_input_size(input_size):
+    with pytest.raises(ValueError, match="input_size"):
+        lightnets.profile(nn.Conv2d(3, 8, 3), input_size)
+
+
+def test_profile_turns_errors_raised_inside_the_model_into_value_errors_naming_input_size():
+    with pytest.raises(ValueError, match="input_size.*AssertionError.*wants 7 px"):
+        lightnets.profile(_Asserts(), (1, 3, 8, 8))
+    with pytest.raises(ValueError, match="input_size"):
+        lightnets.profile(nn.Linear(5, 2), (1, 3, 8, 8))  # a raw torch shape error
+
+
+@pytest.mark.parametrize("kwargs, name", [({"runs": 0}, "runs"), ({"runs": 10 ** 6}, "runs"),
+                                          ({"warmup": -1}, "warmup"), ({"device": "tpu"}, "device"),
+                                          ({"device": 3}, "device"),
+                                          ({"input_size": (1, 3, -1, 8)}, "input_size"),
+                                          ({"input_size": (64, 3, 2 ** 16, 2 ** 16)}, "input_size")])
+def test_latency_rejects_bad_arguments_naming_them(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        lightnets.latency(nn.Conv2d(3, 8, 3), **{"input_size": (1, 3, 8, 8), **kwargs})
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a torch without CUDA")
+def test_latency_on_cuda_without_cuda_says_device():
+    with pytest.raises(ValueError, match="device"):
+        lightnets.latency(nn.Conv2d(3, 8, 3), (1, 3, 8, 8), device="cuda")
+
+
+def test_tool_counts_ptflops_aten_backend_counts_conv_and_matmul_only():
+    model = nn.Sequential(ConvBNAct(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    counts = costmod.tool_counts(model, (1, 3, 6, 6), tools=("paper", "ptflops_aten", "ptflops"))
+    assert counts["ptflops_aten"].count == counts["paper"].count == 27 * 8 * 36 + 8 * 2
+    assert counts["ptflops"].count > counts["ptflops_aten"].count  # BatchNorm, ReLU, bias, pool
+    assert "aten" in counts["ptflops_aten"].rules
+
+
+def test_profile_ops_names_every_operation_and_conv_linear_macs_the_papers_count():
+    model = nn.Sequential(ConvBNAct(3, 8, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    paper = lightnets.profile(model, (1, 3, 6, 6))
+    everything = lightnets.profile(model, (1, 3, 6, 6), convention="all")
+    assert everything.conv_linear_macs == paper.macs == paper.ops == 27 * 8 * 36 + 8 * 2
+    assert everything.ops == everything.macs == paper.macs + 3 * 8 * 36 + 2
+    row = paper.by_layer[0]
+    assert (row.kind, row.type, row.module_class, row.module, row.aten_op, row.detail) == (
+        "standard", "standard", "Conv2d", "Conv2d", "convolution", "convolution")
+
+
+@pytest.mark.parametrize("name, width_mult, resolution", [
+    ("mnasnet", 1.0, 224), ("mnasnet", 0.5, 160), ("mobilenet_v3_large", 1.0, 224),
+    ("mobilenet_v3_small", 0.75, 192)])
+def test_cost_plan_of_mnasnet_and_mobilenet_v3_plans_equals_profile(name, width_mult, resolution):
+    """The plan each builder reads, costed without building, equals the built model's profile."""
+    from lightnets.models import mnasnet, mobilenet_v3
+
+    if name == "mnasnet":
+        plan = costmod.mbconv_network_plan(*mnasnet.mnasnet_plan(width_mult))
+        model = mnasnet.MnasNet(width_mult=width_mult)
+    else:
+        table = mobilenet_v3.TABLE_1 if name.endswith("large") else mobilenet_v3.TABLE_2
+        stem, blocks, head = mobilenet_v3.mobilenet_v3_plan(table, width_mult)
+        hidden = lightnets.layers.make_divisible(table[-2].out_channels * width_mult, 8)
+        # V3's classifier has a hidden layer after pooling (§5.1), which the plan leaves out.
+        plan = costmod.mbconv_network_plan(stem, blocks, head)[:-1] + [
+            costmod.LinearSpec(head, hidden), costmod.LinearSpec(hidden, 1000)]
+        model = mobilenet_v3.MobileNetV3(table, width_mult=width_mult)
+    planned = costmod.cost_plan(plan, resolution)
+    measured = lightnets.profile(model, (1, 3, resolution, resolution))
+    assert (planned.macs, planned.params, planned.by_type) == (
+        measured.macs, measured.params, measured.by_type)

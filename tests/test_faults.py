@@ -180,7 +180,7 @@ def test_the_committed_checkpoints_without_a_hash_still_load():
 def test_the_command_line_reports_a_damaged_checkpoint_in_one_line(checkpoint, capsys):
     checkpoint.write_bytes(b"\x00" * 100)
     with pytest.raises(SystemExit) as exit_:
-        train.main([*COMMAND[3:], "--checkpoint", str(checkpoint)])
+        train_cli.main([*COMMAND[3:], "--checkpoint", str(checkpoint)])
     error = capsys.readouterr().err
     assert exit_.value.code == 2 and "is damaged" in error and "--restart" in error
     assert "Traceback" not in error
@@ -216,7 +216,7 @@ def test_a_non_finite_loss_exits_non_zero_and_keeps_the_last_good_checkpoint(tmp
     path = tmp_path / "run.pt"
     argv = [*COMMAND[3:], "--train-size", "16", "--epochs", "2", "--checkpoint", str(path)]
     with pytest.raises(SystemExit) as exit_:
-        train.main(argv)
+        train_cli.main(argv)
     assert exit_.value.code == 3
     assert "became nan at epoch 2" in capsys.readouterr().err
     state = train.load_checkpoint(path)
@@ -248,7 +248,7 @@ def test_the_command_line_refuses_before_generating_any_data(argv, message, caps
 
     monkeypatch.setattr(train_cli, "make_datasets", no_data)
     with pytest.raises(SystemExit) as exit_:
-        train.main([*COMMAND[3:], *argv])
+        train_cli.main([*COMMAND[3:], *argv])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 

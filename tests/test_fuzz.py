@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lightnets
-from lightnets import cam, data, manifold, memory, quantize, scaling, train
+from lightnets import cam, data, manifold, memory, quantize, scaling, train, train_cli
 from lightnets.checkpoint import CheckpointError
 
 CALL_SECONDS = 20  # generous on a busy 2-core machine; a hang runs for minutes
@@ -363,7 +363,7 @@ def test_fuzz_train_command_line(choices):
     COUNTS["calls"] += 1
     with contextlib.redirect_stderr(open(os.devnull, "w")) as _, time_limit(CALL_SECONDS):
         try:
-            history = train.main(argv)
+            history = train_cli.main(argv)
         except SystemExit as exit_:
             assert exit_.code == 2, f"exit status {exit_.code} for {argv}"
             COUNTS["clean_errors"] += 1
@@ -374,7 +374,7 @@ def test_fuzz_train_command_line(choices):
 
 def test_fuzz_command_line_errors_name_the_flag(capsys):
     with pytest.raises(SystemExit) as exit_:
-        train.main(["--resolution", "0"])
+        train_cli.main(["--resolution", "0"])
     assert exit_.value.code == 2 and "--resolution" in capsys.readouterr().err
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 import lightnets
-from lightnets.models.mobilenet_v1 import TABLE_1
+from lightnets.models.mobilenet_v1 import TABLE_1, TABLE_2, TABLE_6, TABLE_7
 
 
 def test_table_1_input_sizes_follow_from_the_strides():
@@ -21,21 +21,29 @@ def test_mobilenet_v1_has_timm_mobilenetv1_100_parameter_count():
     assert lightnets.profile(lightnets.create_model("mobilenet_v1")).params == 4_231_976  # timm 'mobilenetv1_100'
 
 
-@pytest.mark.parametrize(
-    "width_mult, paper_mult_adds_millions, paper_params_millions",
-    [(1.0, 569, 4.2), (0.75, 325, 2.6), (0.5, 149, 1.3), (0.25, 41, 0.5)],
-)
-def test_mobilenet_v1_table6_width_multipliers(profile_of, width_mult, paper_mult_adds_millions, paper_params_millions):
+def test_mobilenet_v1_table6_and_7_hold_the_printed_figures():
+    assert TABLE_6[0.5] == (63.7, 149, 1.3) and TABLE_7[160] == (67.2, 290, 4.2)
+
+
+@pytest.mark.parametrize("width_mult, paper", list(TABLE_6.items()))
+def test_mobilenet_v1_table6_width_multipliers(profile_of, width_mult, paper):
     cost = profile_of("mobilenet_v1", width_mult=width_mult)
-    assert cost.macs / 1e6 == pytest.approx(paper_mult_adds_millions, rel=0.01)  # Table 6
-    assert round(cost.params / 1e6, 1) == paper_params_millions  # Table 6, 0.1 M precision
+    assert cost.macs / 1e6 == pytest.approx(paper.mult_adds_millions, rel=0.01)  # Table 6
+    assert round(cost.params / 1e6, 1) == paper.params_millions  # Table 6, 0.1 M precision
 
 
-@pytest.mark.parametrize("resolution, paper_mult_adds_millions", [(224, 569), (192, 418), (160, 290), (128, 186)])
-def test_mobilenet_v1_table7_resolutions(profile_of, resolution, paper_mult_adds_millions):
+@pytest.mark.parametrize("resolution, paper", list(TABLE_7.items()))
+def test_mobilenet_v1_table7_resolutions(profile_of, resolution, paper):
     cost = profile_of("mobilenet_v1", resolution=resolution)
-    assert cost.macs / 1e6 == pytest.approx(paper_mult_adds_millions, rel=0.01)  # Table 7
-    assert round(cost.params / 1e6, 1) == 4.2  # resolution does not change the parameters
+    assert cost.macs / 1e6 == pytest.approx(paper.mult_adds_millions, rel=0.01)  # Table 7
+    assert round(cost.params / 1e6, 1) == paper.params_millions  # resolution: same parameters
+
+
+def test_mobilenet_v1_table2_weight_shares_by_layer_type(profile_of):
+    cost = profile_of("mobilenet_v1")
+    weights = cost.weights_by_type
+    for kind, paper in TABLE_2.items():  # Table 2 counts weights only: no biases, no BatchNorm
+        assert round(100 * weights[kind] / sum(weights.values()), 2) == paper.params_percent, kind
 
 
 def test_mobilenet_v1_uses_relu_after_every_layer():

@@ -78,3 +78,18 @@ def test_a_model_too_large_for_memory_is_refused_with_the_estimate():
 def test_a_configuration_with_zero_channel_layers_is_refused():
     with pytest.raises(ValueError, match=r"compression=0.001\) would build a layer with no channels"):
         lightnets.create_model("densenet_bc", compression=0.001)
+
+
+def test_seed_everything_repeats_python_numpy_and_torch_draws_and_leaves_the_environment():
+    import os
+    import random
+
+    import numpy as np
+    import torch
+
+    before = os.environ.get("PYTHONHASHSEED")
+    lightnets.seed_everything(3)
+    first = (random.random(), float(np.random.rand()), float(torch.rand(1)))
+    lightnets.seed_everything(3)
+    assert (random.random(), float(np.random.rand()), float(torch.rand(1))) == first
+    assert os.environ.get("PYTHONHASHSEED") == before  # read at start-up only: not set

@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import Dataset
 
 import lightnets
-from lightnets import train
+from lightnets import train, train_cli
 from lightnets.data import Shapes
 
 
@@ -147,7 +147,7 @@ def test_fit_rejects_bad_arguments_naming_them(tiny_sets):
 
 def test_command_line_help_lists_the_flags(capsys):
     with pytest.raises(SystemExit):
-        train.main(["--help"])
+        train_cli.main(["--help"])
     text = capsys.readouterr().out
     assert all(flag in text for flag in ("--model-arg", "--checkpoint", "--no-resume", "--epochs"))
 

@@ -25,7 +25,7 @@ def test_widgets_compound_state_places_b7_near_phi_7_on_the_papers_curve():
 
 def test_widgets_render_compound_shows_constraint_macs_params_resolution():
     text = widgets.render_compound(1.2, 1.1, 1.15, 1.0)
-    assert "1.920" in text and "258 px" in text and "<svg" in text
+    assert "1.920" in text and "258 px" in text
     assert f"{scaling.compound_cost(1.0).macs / 1e6:,.0f} M" in text
 
 
@@ -56,11 +56,36 @@ def test_widgets_render_compound_updates_in_under_50_ms(values):
 
 def test_widgets_compound_widget_moves_refill_the_view():
     box = widgets.compound_widget()
-    *sliders, view = box.children
-    assert view.value == widgets.render_compound(1.2, 1.1, 1.15, 1.0)
+    *sliders, views = box.children
+    table, image = views.children
+    assert table.value == widgets.render_compound(1.2, 1.1, 1.15, 1.0)
+    assert bytes(image.value).startswith(b"\x89PNG")
+    before = image.value
     sliders[3].value = 3.0  # φ
-    assert view.value == widgets.render_compound(1.2, 1.1, 1.15, 3.0)
-    assert f"{scaling.compound_cost(3.0).resolution} px" in view.value
+    assert table.value == widgets.render_compound(1.2, 1.1, 1.15, 3.0)
+    assert f"{scaling.compound_cost(3.0).resolution} px" in table.value
+    assert bytes(image.value) != bytes(before)  # the curve marks the new φ
+
+
+def test_widgets_render_compound_plot_draws_the_state_through_plots():
+    assert widgets.render_compound_plot(1.2, 1.1, 1.15, 1.0).startswith(b"\x89PNG")
+
+
+def test_plots_compound_curve_takes_plain_data():
+    import matplotlib.pyplot as plt
+
+    from lightnets import plots
+
+    state = scaling.compound_state(1.2, 1.1, 1.15, 2.0)
+    fig, data = plots.compound_curve(state.curve, state.variants, state.constraint,
+                                     (1.2, 1.1, 1.15), (2.0, state.macs))
+    plt.close(fig)
+    assert data["actual_macs"][2] == state.macs and data["phi"][2] == 2.0
+
+
+def test_scaling_phi_reaching_inverts_eq_3():
+    assert scaling.phi_reaching(4.0, 1.0, 2.0) == pytest.approx(2.0)
+    assert scaling.phi_reaching(4.0, 1.0, 1.0) is None
 
 
 def test_plots_compound_curve_and_macs_by_kind_return_what_they_drew():

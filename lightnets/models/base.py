@@ -8,6 +8,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lightnets._checks import check_int
+from lightnets._torch import conv_output_size, meta_forward
+
 
 class Network(nn.Module):
     """Base class: subclasses set ``features`` and ``classifier`` (and may override the head).
@@ -30,14 +33,51 @@ class Network(nn.Module):
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(torch.flatten(self.avgpool(x), 1))
 
+    def get_classifier(self) -> nn.Module:
+        """The layer that produces the class scores: the last linear (or 1×1 conv) layer of
+        ``classifier`` (timm's name)."""
+        path, layer = _final_layer(self.classifier)
+        return layer
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace the final classifier layer with a fresh one for ``num_classes`` classes, same
+        inputs, PyTorch's default initialisation (timm's ``reset_classifier``): the way to put a
+        new head on a trained trunk for fine-tuning."""
+        check_int("num_classes", num_classes, low=1)
+        path, old = _final_layer(self.classifier)
+        if isinstance(old, nn.Linear):
+            new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None)
+        else:
+            new = nn.Conv2d(old.in_channels, num_classes, old.kernel_size, old.stride,
+                            old.padding, bias=old.bias is not None)
+        new = new.to(device=old.weight.device, dtype=old.weight.dtype)
+        if path:
+            parent = self.classifier.get_submodule(path.rpartition(".")[0])
+            setattr(parent, path.rpartition(".")[2], new)
+        else:
+            self.classifier = new
+        if hasattr(self, "num_classes"):
+            self.num_classes = num_classes
+
+
+def _final_layer(classifier: nn.Module) -> tuple:
+    """(name within ``classifier``, module) of its last ``nn.Linear`` or ``nn.Conv2d``."""
+    found = [(name, m) for name, m in classifier.named_modules()
+             if isinstance(m, (nn.Linear, nn.Conv2d))]
+    if not found:
+        raise ValueError(f"classifier has no linear or conv layer: {classifier}")
+    return found[-1]
+
 
 def check_input(x: torch.Tensor, in_channels: int, min_resolution: int, model_name: str) -> None:
     """Reject a batch the network cannot take, naming what is wrong and what would be right."""
     if not isinstance(x, torch.Tensor) or x.dim() != 4:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"input must be a 4-D tensor (batch, {in_channels}, height, width), got {shape}")
+        raise ValueError(
+            f"input must be a 4-D tensor (batch, {in_channels}, height, width), got {shape}")
     if x.shape[1] != in_channels:
-        raise ValueError(f"input must have {in_channels} channels, got {x.shape[1]} (shape {tuple(x.shape)})")
+        raise ValueError(f"input must have {in_channels} channels, got {x.shape[1]} "
+                         f"(shape {tuple(x.shape)})")
     height, width = x.shape[-2:]
     if height < min_resolution or width < min_resolution:
         raise ValueError(
@@ -47,7 +87,8 @@ def check_input(x: torch.Tensor, in_channels: int, min_resolution: int, model_na
 
 
 def init_weights(model: nn.Module) -> None:
-    """torchvision's initialisation for the MobileNet family: He (fan-out) convs, N(0, 0.01) linears."""
+    """torchvision's initialisation for the MobileNet family: He (fan-out) convs, N(0, 0.01)
+    linears."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out")
@@ -61,22 +102,11 @@ def init_weights(model: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def output_side(side: int, kernel: int, stride: int = 1, padding: int = 0, ceil_mode: bool = False) -> int:
-    """The side of a convolution's or pooling's output, by PyTorch's formula; 0 where it would fail.
-
-    With ``ceil_mode`` (Caffe's pooling, SqueezeNet) the last window may hang over the edge, but it
-    must start inside the input or its left padding, so PyTorch drops a window that would start
-    beyond it.
-    """
-    if side < 1:
-        return 0
-    span = side + 2 * padding - kernel
-    if ceil_mode:
-        out = -(-span // stride) + 1
-        if (out - 1) * stride >= side + padding:
-            out -= 1
-        return max(out, 0)
-    return span // stride + 1 if span >= 0 else 0
+def output_side(side: int, kernel: int, stride: int = 1, padding: int = 0,
+                ceil_mode: bool = False) -> int:
+    """The side of a convolution's or pooling's output, 0 where it would fail: PyTorch's formula,
+    :func:`lightnets._torch.conv_output_size`, with the models' explicit padding (default 0)."""
+    return conv_output_size(side, kernel, stride, padding, ceil_mode=ceil_mode)
 
 
 def smallest_input_side(trunk_side, limit: int = 4096) -> int:
@@ -100,19 +130,10 @@ def smallest_input_side(trunk_side, limit: int = 4096) -> int:
 def measured_trunk_side(model: Network, side: int) -> int:
     """Run ``model.features`` on a meta tensor of ``side`` px and return its output's smaller side,
     0 where a layer fails or gets no pixel: the measurement that checks a computed
-    ``min_resolution`` (meta tensors carry shapes only, so this is cheap even for large models)."""
-    from torch.func import functional_call
-
-    on_meta = {k: torch.empty_like(v, device="meta")
-               for k, v in model.features.state_dict(keep_vars=True).items()}
-    was_training = model.features.training
-    model.features.eval()  # a 1×1 map of one sample is fine for BatchNorm in eval mode only
+    ``min_resolution`` (meta tensors carry shapes only, so this is cheap even for large models).
+    Eval mode, as a 1×1 map of one sample is fine for BatchNorm in eval mode only."""
     try:
-        with torch.no_grad():
-            out = functional_call(model.features, on_meta,
-                                  (torch.empty(1, model.in_channels, side, side, device="meta"),))
+        out = meta_forward(model.features, (1, model.in_channels, side, side))
     except RuntimeError:
         return 0
-    finally:
-        model.features.train(was_training)
     return min(out.shape[-2:])

@@ -18,13 +18,15 @@ from torch import nn
 from lightnets.layers import DenseBlock, Transition
 from lightnets.models.base import Network, output_side, smallest_input_side
 from lightnets._checks import check_float, check_int
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Row(NamedTuple):
     layers: str
     output_size: int  # side of the row's output at 224 px
-    densenet121: Union[int, str]  # the dense block's number of [1×1 conv, 3×3 conv] layers, or the layer
+    # densenet121 ... 264: the dense block's number of [1×1 conv, 3×3 conv] layers, or the
+    # layer's own description
+    densenet121: Union[int, str]
     densenet169: Union[int, str]
     densenet201: Union[int, str]
     densenet264: Union[int, str]
@@ -41,7 +43,8 @@ TABLE_1 = (
     Row("Dense Block (3)", 14, 24, 32, 48, 64),
     Row("Transition Layer (3)", 7, *["1×1 conv, 2×2 average pool, stride 2"] * 4),
     Row("Dense Block (4)", 7, 16, 32, 32, 48),
-    Row("Classification Layer", 1, *["7×7 global average pool, 1000D fully-connected, softmax"] * 4),
+    Row("Classification Layer", 1,
+        *["7×7 global average pool, 1000D fully-connected, softmax"] * 4),
 )
 
 # DenseNet-161 is not in Table 1: it is the k = 48 model released with the authors' code
@@ -58,9 +61,9 @@ class DenseNet(Network):
     ``imagenet_stem=True``: Table 1's 7×7/2 convolution with 2k filters and a 3×3/2 max pool;
     otherwise the CIFAR stem of §3 "Implementation Details", one 3×3 convolution with 2k filters
     (DenseNet-BC) at full resolution. ``memory_efficient=True`` recomputes each dense layer's
-    concatenation, BN, ReLU and 1×1 conv in the backward pass instead of storing them (Pleiss et al.
-    2017, "Memory-Efficient Implementation of DenseNets", arXiv:1707.06990): same outputs and
-    gradients, activation memory linear instead of quadratic in the block's depth.
+    concatenation, BN, ReLU and 1×1 conv in the backward pass instead of storing them
+    (Pleiss et al. 2017, "Memory-Efficient Implementation of DenseNets", arXiv:1707.06990): same
+    outputs and gradients, activation memory linear instead of quadratic in the block's depth.
     A transition with compression θ follows every block but the last; a final BatchNorm closes the
     trunk and the head applies its ReLU before pooling.
     """
@@ -77,7 +80,8 @@ class DenseNet(Network):
         self.growth_rate, self.block_layers = growth_rate, tuple(block_layers)
         channels = 2 * growth_rate
         if imagenet_stem:
-            stem = [("conv0", nn.Conv2d(3, channels, 7, 2, 3, bias=False)), ("norm0", nn.BatchNorm2d(channels)),
+            stem = [("conv0", nn.Conv2d(3, channels, 7, 2, 3, bias=False)),
+                    ("norm0", nn.BatchNorm2d(channels)),
                     ("relu0", nn.ReLU(inplace=True)), ("pool0", nn.MaxPool2d(3, 2, 1))]
         else:
             stem = [("conv0", nn.Conv2d(3, channels, 3, 1, 1, bias=False))]
@@ -127,7 +131,8 @@ def _table_1_blocks(column: str) -> tuple:
 
 def _imagenet(column_or_blocks, growth_rate: int, num_classes: int, dropout: float,
               memory_efficient: bool = False) -> DenseNet:
-    blocks = _table_1_blocks(column_or_blocks) if isinstance(column_or_blocks, str) else column_or_blocks
+    blocks = (_table_1_blocks(column_or_blocks) if isinstance(column_or_blocks, str)
+              else column_or_blocks)
     return DenseNet(blocks, growth_rate, num_classes, dropout=dropout,
                     memory_efficient=memory_efficient)
 
@@ -142,7 +147,8 @@ def densenet121(num_classes: int = 1000, growth_rate: int = 32, dropout: float =
     return _imagenet("densenet121", growth_rate, num_classes, dropout, memory_efficient)
 
 
-@register("densenet161", family="densenet", paper=_PAPER + "; k=48 model of the authors' repository")
+@register("densenet161", family="densenet",
+          paper=_PAPER + "; k=48 model of the authors' repository")
 def densenet161(num_classes: int = 1000, growth_rate: int = 48, dropout: float = 0.0,
                 memory_efficient: bool = False) -> DenseNet:
     """DenseNet-161 (k = 48; blocks of 6, 12, 36, 24 layers), released with the paper's code."""
@@ -168,19 +174,24 @@ def densenet201(num_classes: int = 1000, growth_rate: int = 32, dropout: float =
     family="densenet",
     resolution=32,
     paper=_PAPER,
-    reported=Reported(0.8, None, "Huang et al. 2017, Table 2 (DenseNet-BC, L=100, k=12; no mult-adds given)"),
+    reported=Reported(0.8, None,
+                      "Huang et al. 2017, Table 2 (DenseNet-BC, L=100, k=12; no mult-adds given)"),
 )
-def densenet_bc(num_classes: int = 10, depth: int = 100, growth_rate: int = 12, compression: float = COMPRESSION,
+def densenet_bc(num_classes: int = 10, depth: int = 100, growth_rate: int = 12,
+                compression: float = COMPRESSION,
                 dropout: float = 0.0, memory_efficient: bool = False) -> DenseNet:
     """DenseNet-BC for 32×32 CIFAR images (§3 "Implementation Details", Table 2).
 
-    ``depth`` is L, the number of weighted layers: the stem, 2 per bottleneck layer in 3 equal blocks,
+    ``depth`` is L, the number of weighted layers: the stem, 2 per bottleneck layer in 3 equal
+    blocks,
     2 transitions and the classifier, so L = 6n + 4 and each block has n = (L - 4) / 6 layers.
-    Table 2 trains (L, k) = (100, 12), (250, 24) and (190, 40); ``num_classes`` defaults to CIFAR-10's.
+    Table 2 trains (L, k) = (100, 12), (250, 24) and (190, 40); ``num_classes`` defaults to
+    CIFAR-10's.
     """
     check_int("depth", depth, low=10, high=1000)  # Table 2's deepest is L = 250
     if (depth - 4) % 6:
-        raise ValueError(f"depth must satisfy (depth - 4) % 6 == 0 for DenseNet-BC (L = 6n + 4, e.g. 40, 100, "
+        raise ValueError(f"depth must satisfy (depth - 4) % 6 == 0 for DenseNet-BC "
+                         f"(L = 6n + 4, e.g. 40, 100, "
                          f"190, 250), got {depth}")
     return DenseNet(((depth - 4) // 6,) * 3, growth_rate, num_classes, compression, dropout,
                     imagenet_stem=False, memory_efficient=memory_efficient)

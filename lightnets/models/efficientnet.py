@@ -15,11 +15,10 @@ from typing import NamedTuple, Union
 
 from torch import nn
 
-from lightnets.layers import ConvBNAct, InvertedResidual
-from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float, check_int
-from lightnets.registry import Reported, register
-from lightnets.scaling import round_filters, round_repeats
+from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.models._spec import Reported, register
+from lightnets.models.base import Network, init_weights
 
 PAPER = "Tan & Le 2019, arXiv:1905.11946"
 
@@ -80,6 +79,25 @@ TABLE_2 = {
 }
 
 
+def round_filters(channels: int, width_mult: float, divisor: int = 8) -> int:
+    """``channels × width_mult`` rounded to a multiple of ``divisor`` (official ``round_filters``).
+
+    e.g. B7 (width 2.0) turns B0's 1280 head channels into 2560 and B2 (width 1.1) its 40 into 48.
+    """
+    check_int("channels", channels, low=1)
+    check_float("width_mult", width_mult, 0.0, None, low_inclusive=False)
+    check_int("divisor", divisor, low=1)
+    return make_divisible(channels * width_mult, divisor)
+
+
+def round_repeats(repeats: int, depth_mult: float) -> int:
+    """``repeats × depth_mult`` rounded up (official ``round_repeats``: ``ceil``), e.g. 3 × 3.1 →
+    10."""
+    check_int("repeats", repeats, low=1)
+    check_float("depth_mult", depth_mult, 0.0, None, low_inclusive=False)
+    return int(math.ceil(depth_mult * repeats))
+
+
 class BlockConfig(NamedTuple):
     """One MBConv block of a (scaled) EfficientNet, in whole channels."""
 
@@ -99,7 +117,8 @@ class EfficientNetPlan(NamedTuple):
 
 
 def efficientnet_plan(width_mult: float = 1.0, depth_mult: float = 1.0) -> EfficientNetPlan:
-    """The whole-number layout of B0 (Table 1) scaled by width ``width_mult`` and depth ``depth_mult``.
+    """The whole-number layout of B0 (Table 1) scaled by width ``width_mult`` and depth
+    ``depth_mult``.
 
     Channels go through ``round_filters`` (multiples of 8), repeats through ``round_repeats``
     (rounded up); every block of a stage but the first keeps the stage's width and stride 1.
@@ -156,21 +175,22 @@ class EfficientNet(Network):
         self.resolution = check_int("resolution", resolution, low=self.min_resolution, high=4096)
 
         layers: list[nn.Module] = [
-            ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem_stride, activation=nn.SiLU, **bn)
+            ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem_stride, activation=nn.SiLU,
+                      **bn)
         ]
         stages: dict = {}
         for index, block in enumerate(plan.blocks):
-            stages.setdefault(block.stage, []).append(InvertedResidual(
-                block.in_channels, block.out_channels, block.expanded_channels, block.kernel_size, block.stride,
-                activation=nn.SiLU, squeeze_channels=block.squeeze_channels,
-                se_activation=nn.SiLU, se_gate=nn.Sigmoid,
+            stages.setdefault(block.stage, []).append(InvertedResidual.from_config(
+                block, activation=nn.SiLU, se_activation=nn.SiLU, se_gate=nn.Sigmoid,
                 stochastic_depth_prob=stochastic_depth_prob * index / len(plan.blocks), **bn,
             ))
         layers += [nn.Sequential(*blocks) for blocks in stages.values()]
-        layers.append(ConvBNAct(plan.blocks[-1].out_channels, plan.head_channels, 1, activation=nn.SiLU, **bn))
+        layers.append(ConvBNAct(plan.blocks[-1].out_channels, plan.head_channels, 1,
+                                activation=nn.SiLU, **bn))
         self.features = nn.Sequential(*layers)
         self.num_features = plan.head_channels
-        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(plan.head_channels, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(dropout),
+                                        nn.Linear(plan.head_channels, num_classes))
         init_weights(self)
         # torchvision's EfficientNet draws the classifier uniformly in ±1/sqrt(num_classes).
         bound = 1.0 / math.sqrt(num_classes)
@@ -191,7 +211,8 @@ def efficientnet(
     for (stored as ``model.resolution``, used when profiling); the network accepts any input
     >= ``model.min_resolution``. BatchNorm uses PyTorch's defaults, as torchvision's B0–B4.
     """
-    return EfficientNet(num_classes, width_mult, depth_mult, resolution, dropout, stochastic_depth_prob)
+    return EfficientNet(num_classes, width_mult, depth_mult, resolution, dropout,
+                        stochastic_depth_prob)
 
 
 def _reported(variant: str) -> Reported:
@@ -199,13 +220,16 @@ def _reported(variant: str) -> Reported:
     return Reported(params_millions, round(gflops * 1000, 1), "Tan & Le 2019, Table 2")
 
 
-def _variant(variant: str, num_classes: int, dropout: float, stochastic_depth_prob: float) -> EfficientNet:
+def _variant(variant: str, num_classes: int, dropout: float,
+             stochastic_depth_prob: float) -> EfficientNet:
     config = VARIANTS[variant]
-    return EfficientNet(num_classes, config.width_mult, config.depth_mult, config.resolution, dropout,
+    return EfficientNet(num_classes, config.width_mult, config.depth_mult, config.resolution,
+                        dropout,
                         stochastic_depth_prob, config.bn_eps, config.bn_momentum)
 
 
-@register("efficientnet_b0", family="efficientnet", resolution=VARIANTS["b0"].resolution, paper=PAPER,
+@register("efficientnet_b0", family="efficientnet", resolution=VARIANTS["b0"].resolution,
+          paper=PAPER,
           reported=_reported("b0"))
 def efficientnet_b0(num_classes: int = 1000, dropout: float = VARIANTS["b0"].dropout,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
@@ -213,7 +237,8 @@ def efficientnet_b0(num_classes: int = 1000, dropout: float = VARIANTS["b0"].dro
     return _variant("b0", num_classes, dropout, stochastic_depth_prob)
 
 
-@register("efficientnet_b1", family="efficientnet", resolution=VARIANTS["b1"].resolution, paper=PAPER,
+@register("efficientnet_b1", family="efficientnet", resolution=VARIANTS["b1"].resolution,
+          paper=PAPER,
           reported=_reported("b1"))
 def efficientnet_b1(num_classes: int = 1000, dropout: float = VARIANTS["b1"].dropout,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
@@ -221,15 +246,18 @@ def efficientnet_b1(num_classes: int = 1000, dropout: float = VARIANTS["b1"].dro
     return _variant("b1", num_classes, dropout, stochastic_depth_prob)
 
 
-@register("efficientnet_b2", family="efficientnet", resolution=VARIANTS["b2"].resolution, paper=PAPER,
+@register("efficientnet_b2", family="efficientnet", resolution=VARIANTS["b2"].resolution,
+          paper=PAPER,
           reported=_reported("b2"))
 def efficientnet_b2(num_classes: int = 1000, dropout: float = VARIANTS["b2"].dropout,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
-    """EfficientNet-B2: width 1.1, depth 1.2, 260 px (torchvision's weights were evaluated at 288 px)."""
+    """EfficientNet-B2: width 1.1, depth 1.2, 260 px (torchvision's weights were evaluated at 288
+    px)."""
     return _variant("b2", num_classes, dropout, stochastic_depth_prob)
 
 
-@register("efficientnet_b3", family="efficientnet", resolution=VARIANTS["b3"].resolution, paper=PAPER,
+@register("efficientnet_b3", family="efficientnet", resolution=VARIANTS["b3"].resolution,
+          paper=PAPER,
           reported=_reported("b3"))
 def efficientnet_b3(num_classes: int = 1000, dropout: float = VARIANTS["b3"].dropout,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
@@ -237,7 +265,8 @@ def efficientnet_b3(num_classes: int = 1000, dropout: float = VARIANTS["b3"].dro
     return _variant("b3", num_classes, dropout, stochastic_depth_prob)
 
 
-@register("efficientnet_b4", family="efficientnet", resolution=VARIANTS["b4"].resolution, paper=PAPER,
+@register("efficientnet_b4", family="efficientnet", resolution=VARIANTS["b4"].resolution,
+          paper=PAPER,
           reported=_reported("b4"))
 def efficientnet_b4(num_classes: int = 1000, dropout: float = VARIANTS["b4"].dropout,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
@@ -245,7 +274,8 @@ def efficientnet_b4(num_classes: int = 1000, dropout: float = VARIANTS["b4"].dro
     return _variant("b4", num_classes, dropout, stochastic_depth_prob)
 
 
-@register("efficientnet_b5", family="efficientnet", resolution=VARIANTS["b5"].resolution, paper=PAPER,
+@register("efficientnet_b5", family="efficientnet", resolution=VARIANTS["b5"].resolution,
+          paper=PAPER,
           reported=_reported("b5"))
 def efficientnet_b5(num_classes: int = 1000, dropout: float = VARIANTS["b5"].dropout,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
@@ -253,7 +283,8 @@ def efficientnet_b5(num_classes: int = 1000, dropout: float = VARIANTS["b5"].dro
     return _variant("b5", num_classes, dropout, stochastic_depth_prob)
 
 
-@register("efficientnet_b6", family="efficientnet", resolution=VARIANTS["b6"].resolution, paper=PAPER,
+@register("efficientnet_b6", family="efficientnet", resolution=VARIANTS["b6"].resolution,
+          paper=PAPER,
           reported=_reported("b6"))
 def efficientnet_b6(num_classes: int = 1000, dropout: float = VARIANTS["b6"].dropout,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
@@ -261,7 +292,8 @@ def efficientnet_b6(num_classes: int = 1000, dropout: float = VARIANTS["b6"].dro
     return _variant("b6", num_classes, dropout, stochastic_depth_prob)
 
 
-@register("efficientnet_b7", family="efficientnet", resolution=VARIANTS["b7"].resolution, paper=PAPER,
+@register("efficientnet_b7", family="efficientnet", resolution=VARIANTS["b7"].resolution,
+          paper=PAPER,
           reported=_reported("b7"))
 def efficientnet_b7(num_classes: int = 1000, dropout: float = VARIANTS["b7"].dropout,
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:

@@ -13,10 +13,11 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
+                              make_divisible)
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Row(NamedTuple):
@@ -57,6 +58,26 @@ def scaled_depth(channels: int, width_mult: float) -> int:
     return make_divisible(channels * width_mult, 8)
 
 
+def mnasnet_plan(width_mult: float = 1.0) -> NetworkPlan:
+    """:data:`TABLE_B1` in whole channels at depth multiplier ``width_mult``: the separable conv
+    is the first block (it does not expand), each stage's first repeat has its stride, the last
+    conv keeps 1280 channels."""
+    check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+    stem, separable, *stages, last_conv, _head = TABLE_B1
+    channels = stem_channels = scaled_depth(stem.out_channels, width_mult)
+    out_channels = scaled_depth(separable.out_channels, width_mult)
+    blocks = [MBConvConfig(channels, out_channels, channels, separable.kernel_size,
+                           separable.stride)]
+    channels = out_channels
+    for row in stages:
+        out_channels = scaled_depth(row.out_channels, width_mult)
+        for i in range(row.repeats):
+            blocks.append(MBConvConfig(channels, out_channels, channels * row.expansion,
+                                       row.kernel_size, row.stride if i == 0 else 1))
+            channels = out_channels
+    return NetworkPlan(stem_channels, blocks, last_conv.out_channels)
+
+
 class MnasNet(Network):
     """MnasNet-B1 built from :data:`TABLE_B1`, ReLU throughout, linear projections, no SE.
 
@@ -64,36 +85,34 @@ class MnasNet(Network):
     but the 1280 of the last conv, as in torchvision.
     """
 
-    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.2) -> None:
         super().__init__()
         check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         self.width_mult = width_mult
         stem, separable, *stages, last_conv, _head = TABLE_B1
-
-        channels = scaled_depth(stem.out_channels, width_mult)
-        layers: list[nn.Module] = [ConvBNAct(3, channels, stem.kernel_size, stem.stride, **BN)]
-        # The separable conv keeps the width (expansion 1) and, like an MBConv, projects linearly.
-        out_channels = scaled_depth(separable.out_channels, width_mult)
+        plan = mnasnet_plan(width_mult)
+        first, *blocks = plan.blocks
+        layers: list[nn.Module] = [
+            ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem.stride, **BN)]
+        # The separable conv keeps the width (expansion 1) and, like an MBConv, projects linearly;
+        # torchvision lays it out as two convs, not as a block, so its weights load unchanged.
         layers += [
-            ConvBNAct(channels, channels, separable.kernel_size, separable.stride, groups=channels, **BN),
-            ConvBNAct(channels, out_channels, 1, activation=None, **BN),
+            ConvBNAct(first.in_channels, first.in_channels, first.kernel_size, first.stride,
+                      groups=first.in_channels, **BN),
+            ConvBNAct(first.in_channels, first.out_channels, 1, activation=None, **BN),
         ]
-        channels = out_channels
-        for row in stages:
-            out_channels = scaled_depth(row.out_channels, width_mult)
-            blocks = []
-            for i in range(row.repeats):
-                blocks.append(InvertedResidual(
-                    channels, out_channels, channels * row.expansion, row.kernel_size,
-                    row.stride if i == 0 else 1, activation=nn.ReLU, **BN,
-                ))
-                channels = out_channels
-            layers.append(nn.Sequential(*blocks))
-        layers.append(ConvBNAct(channels, last_conv.out_channels, 1, **BN))
+        blocks = iter(blocks)
+        for row in stages:  # one nn.Sequential per stage, as torchvision
+            layers.append(nn.Sequential(*(
+                InvertedResidual.from_config(next(blocks), activation=nn.ReLU, **BN)
+                for _ in range(row.repeats))))
+        layers.append(ConvBNAct(plan.blocks[-1].out_channels, plan.head_channels, 1, **BN))
         self.features = nn.Sequential(*layers)
         self.num_features = last_conv.out_channels
-        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(dropout),
+                                        nn.Linear(self.num_features, num_classes))
         self.min_resolution = math.prod(row.stride for row in TABLE_B1)
         init_weights(self)
         # torchvision's MNASNet initialises its classifier for a sigmoid output, uniformly.

@@ -7,10 +7,11 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
+                              make_divisible)
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Row(NamedTuple):
@@ -38,32 +39,45 @@ TABLE_2 = (
 )
 
 
+def mobilenet_v2_plan(width_mult: float = 1.0) -> NetworkPlan:
+    """Table 2 in whole channels at width ``width_mult``: every width a multiple of 8; each row's
+    first repeat has the row's stride, the others stride 1; the last conv is never thinned below
+    1280, only widened for α > 1 (§4, as torchvision)."""
+    check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+    stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
+    channels = stem_channels = make_divisible(stem.out_channels * width_mult, 8)
+    blocks = []
+    for row in bottlenecks:
+        out_channels = make_divisible(row.out_channels * width_mult, 8)
+        for i in range(row.repeats):
+            blocks.append(MBConvConfig(channels, out_channels, round(channels * row.expansion), 3,
+                                       row.stride if i == 0 else 1))
+            channels = out_channels
+    head = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
+    return NetworkPlan(stem_channels, blocks, head)
+
+
 class MobileNetV2(Network):
     """MobileNetV2 built from :data:`TABLE_2`: ReLU6 after the expansion and depthwise layers,
     linear projections, and a 1×1 conv to 1280 channels before pooling."""
 
-    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.2) -> None:
         super().__init__()
         check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         self.width_mult = width_mult
-        stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
-
-        channels = make_divisible(stem.out_channels * width_mult, 8)
-        layers: list[nn.Module] = [ConvBNAct(3, channels, 3, stem.stride, activation=nn.ReLU6)]
-        for row in bottlenecks:
-            out_channels = make_divisible(row.out_channels * width_mult, 8)
-            for i in range(row.repeats):
-                layers.append(
-                    InvertedResidual(channels, out_channels, round(channels * row.expansion),
-                                     stride=row.stride if i == 0 else 1, activation=nn.ReLU6)
-                )
-                channels = out_channels
-        # §4 / torchvision: the last conv is never thinned below 1280, only widened for α > 1.
-        self.num_features = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
-        layers.append(ConvBNAct(channels, self.num_features, 1, activation=nn.ReLU6))
+        plan = mobilenet_v2_plan(width_mult)
+        layers: list[nn.Module] = [
+            ConvBNAct(3, plan.stem_channels, 3, TABLE_2[0].stride, activation=nn.ReLU6)]
+        layers += [InvertedResidual.from_config(block, activation=nn.ReLU6)
+                   for block in plan.blocks]
+        self.num_features = plan.head_channels
+        layers.append(ConvBNAct(plan.blocks[-1].out_channels, self.num_features, 1,
+                                activation=nn.ReLU6))
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.num_features, num_classes))
+        self.classifier = nn.Sequential(nn.Dropout(dropout),
+                                        nn.Linear(self.num_features, num_classes))
         init_weights(self)
 
 
@@ -73,6 +87,7 @@ class MobileNetV2(Network):
     paper="Sandler et al. 2018, arXiv:1801.04381",
     reported=Reported(3.4, 300, "Sandler et al. 2018, Table 4 (MobileNetV2 1.0)"),
 )
-def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV2:
+def mobilenet_v2(num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.2) -> MobileNetV2:
     """MobileNetV2 with width multiplier ``width_mult`` (in (0, 4]; the paper uses 0.35 to 1.4)."""
     return MobileNetV2(num_classes, width_mult, dropout)

@@ -3,7 +3,8 @@ torchvision's ``mobilenet_v3_large`` / ``mobilenet_v3_small`` so that their weig
 
 Inverted residuals from MobileNetV2 with three additions, each visible in the tables below:
 squeeze-and-excite with a hard-sigmoid gate in some blocks (§5.3), h-swish instead of ReLU in the
-deeper half (§5.2), and a cheaper last stage that pools *before* the widest 1×1 layers (§5.1, Fig. 5).
+deeper half (§5.2), and a cheaper last stage that pools *before* the widest 1×1 layers (§5.1, Fig.
+5).
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
+from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
+                              make_divisible)
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Row(NamedTuple):
@@ -88,6 +90,29 @@ def squeeze_channels(expanded_channels: int) -> int:
     return make_divisible(expanded_channels // 4, 8)
 
 
+def mobilenet_v3_plan(table: tuple = TABLE_1, width_mult: float = 1.0) -> NetworkPlan:
+    """A table (:data:`TABLE_1` Large, :data:`TABLE_2` Small) in whole channels at width
+    ``width_mult``: widths multiples of 8, SE a quarter of the expansion (§5.3), and the last conv
+    six times the last bottleneck's width (960 = 6·160, 576 = 6·96): torchvision keeps that ratio
+    under width_mult rather than rounding 960·α on its own. The classifier's hidden layer is not
+    in the plan (it follows pooling)."""
+    check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+
+    def width(channels: int) -> int:
+        return make_divisible(channels * width_mult, 8)
+
+    stem, *bottlenecks, last_conv, _pool, _hidden, _logits = table
+    channels = stem_channels = width(stem.out_channels)
+    blocks = []
+    for row in bottlenecks:
+        expanded, out_channels = width(row.expanded_channels), width(row.out_channels)
+        blocks.append(MBConvConfig(channels, out_channels, expanded, row.kernel_size, row.stride,
+                                   squeeze_channels(expanded) if row.use_se else None))
+        channels = out_channels
+    head = last_conv.out_channels // bottlenecks[-1].out_channels * channels
+    return NetworkPlan(stem_channels, blocks, head)
+
+
 class MobileNetV3(Network):
     """MobileNetV3 built from a table (:data:`TABLE_1` or :data:`TABLE_2`).
 
@@ -96,36 +121,30 @@ class MobileNetV3(Network):
     (``nn.Linear``, as in torchvision), with h-swish and dropout between them.
     """
 
-    def __init__(self, table: tuple, num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> None:
+    def __init__(self, table: tuple, num_classes: int = 1000, width_mult: float = 1.0,
+                 dropout: float = 0.2) -> None:
         super().__init__()
         check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         self.width_mult = width_mult
 
-        def width(channels: int) -> int:
-            return make_divisible(channels * width_mult, 8)
-
         stem, *bottlenecks, last_conv, _pool, hidden, _logits = table
-        channels = width(stem.out_channels)
+        plan = mobilenet_v3_plan(table, width_mult)
         layers: list[nn.Module] = [
-            ConvBNAct(3, channels, stem.kernel_size, stem.stride, activation=NONLINEARITY[stem.nonlinearity], **BN)
+            ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem.stride,
+                      activation=NONLINEARITY[stem.nonlinearity], **BN)
         ]
-        for row in bottlenecks:
-            expanded, out_channels = width(row.expanded_channels), width(row.out_channels)
-            layers.append(InvertedResidual(
-                channels, out_channels, expanded, row.kernel_size, row.stride,
-                activation=NONLINEARITY[row.nonlinearity],
-                squeeze_channels=squeeze_channels(expanded) if row.use_se else None,
+        for row, block in zip(bottlenecks, plan.blocks):
+            layers.append(InvertedResidual.from_config(
+                block, activation=NONLINEARITY[row.nonlinearity],
                 se_activation=nn.ReLU, se_gate=nn.Hardsigmoid, **BN,
             ))
-            channels = out_channels
-        # The last conv is six times the last bottleneck's width (960 = 6·160, 576 = 6·96);
-        # torchvision keeps that ratio under width_mult rather than rounding 960·α on its own.
-        last_channels = last_conv.out_channels // bottlenecks[-1].out_channels * channels
-        layers.append(ConvBNAct(channels, last_channels, 1, activation=NONLINEARITY[last_conv.nonlinearity], **BN))
+        last_channels = plan.head_channels
+        layers.append(ConvBNAct(plan.blocks[-1].out_channels, last_channels, 1,
+                                activation=NONLINEARITY[last_conv.nonlinearity], **BN))
         self.features = nn.Sequential(*layers)
         self.num_features = last_channels
-        hidden_channels = width(hidden.out_channels)
+        hidden_channels = make_divisible(hidden.out_channels * width_mult, 8)
         # §5.1: after pooling, the 1×1 layers see one pixel, so they cost params but few MACs.
         self.classifier = nn.Sequential(
             nn.Linear(last_channels, hidden_channels),
@@ -144,8 +163,10 @@ class MobileNetV3(Network):
     paper="Howard et al. 2019, arXiv:1905.02244",
     reported=Reported(5.4, 219, "Howard et al. 2019, Table 3 (Large 1.0)"),
 )
-def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV3:
-    """MobileNetV3-Large (Table 1) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75, 1.0)."""
+def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0,
+                       dropout: float = 0.2) -> MobileNetV3:
+    """MobileNetV3-Large (Table 1) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75,
+    1.0)."""
     return MobileNetV3(TABLE_1, num_classes, width_mult, dropout)
 
 
@@ -155,6 +176,8 @@ def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0, dropout
     paper="Howard et al. 2019, arXiv:1905.02244",
     reported=Reported(2.5, 56, "Howard et al. 2019, Table 3 (Small 1.0)"),
 )
-def mobilenet_v3_small(num_classes: int = 1000, width_mult: float = 1.0, dropout: float = 0.2) -> MobileNetV3:
-    """MobileNetV3-Small (Table 2) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75, 1.0)."""
+def mobilenet_v3_small(num_classes: int = 1000, width_mult: float = 1.0,
+                       dropout: float = 0.2) -> MobileNetV3:
+    """MobileNetV3-Small (Table 2) with width multiplier ``width_mult`` in (0, 4] (the paper: 0.75,
+    1.0)."""
     return MobileNetV3(TABLE_2, num_classes, width_mult, dropout)

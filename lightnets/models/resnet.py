@@ -17,7 +17,7 @@ from torch import nn
 
 from lightnets.layers import ConvBNAct
 from lightnets.models.base import Network, init_weights
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Block(NamedTuple):
@@ -45,14 +45,18 @@ def _bottleneck(channels: int, repeats: int) -> Block:
 
 # Table 1, "Architectures for ImageNet", in the paper's columns (layer name, output size, 18-layer,
 # 34-layer, 50-layer, 101-layer, 152-layer). conv1 is "7×7, 64, stride 2" in every column, and
-# conv2_x opens with "3×3 max pool, stride 2"; the table ends with "average pool, 1000-d fc, softmax".
+# conv2_x opens with "3×3 max pool, stride 2"; the table ends with "average pool, 1000-d fc,
+# softmax".
 TABLE_1 = (
     Row("conv1", 112, *[Block(((7, 64),), 1)] * 5),
-    Row("conv2_x", 56, _basic(64, 2), _basic(64, 3), _bottleneck(64, 3), _bottleneck(64, 3), _bottleneck(64, 3)),
-    Row("conv3_x", 28, _basic(128, 2), _basic(128, 4), _bottleneck(128, 4), _bottleneck(128, 4), _bottleneck(128, 8)),
+    Row("conv2_x", 56, _basic(64, 2), _basic(64, 3), _bottleneck(64, 3), _bottleneck(64, 3),
+        _bottleneck(64, 3)),
+    Row("conv3_x", 28, _basic(128, 2), _basic(128, 4), _bottleneck(128, 4), _bottleneck(128, 4),
+        _bottleneck(128, 8)),
     Row("conv4_x", 14, _basic(256, 2), _basic(256, 6), _bottleneck(256, 6), _bottleneck(256, 23),
         _bottleneck(256, 36)),
-    Row("conv5_x", 7, _basic(512, 2), _basic(512, 3), _bottleneck(512, 3), _bottleneck(512, 3), _bottleneck(512, 3)),
+    Row("conv5_x", 7, _basic(512, 2), _basic(512, 3), _bottleneck(512, 3), _bottleneck(512, 3),
+        _bottleneck(512, 3)),
 )
 # Table 1's last row: FLOPs (multiply-adds, ×10⁹) of each column.
 TABLE_1_FLOPS = {18: 1.8, 34: 3.6, 50: 3.8, 101: 7.6, 152: 11.3}
@@ -107,7 +111,8 @@ class ResNet(Network):
         if depth not in TABLE_1_FLOPS:
             raise ValueError(f"depth must be one of {sorted(TABLE_1_FLOPS)}, got {depth!r}")
         self.depth = depth
-        column = [(row.layer_name, row.output_size, getattr(row, f"layer_{depth}")) for row in TABLE_1]
+        column = [(row.layer_name, row.output_size, getattr(row, f"layer_{depth}"))
+                  for row in TABLE_1]
         (stem_name, stem_size, stem), *stages = column
         (kernel, channels), = stem.shape
         stem_stride = 224 // stem_size
@@ -123,7 +128,8 @@ class ResNet(Network):
                 if len(widths) == 2:
                     blocks.append(BasicBlock(in_channels, widths[0], stride if i == 0 else 1))
                 else:
-                    blocks.append(Bottleneck(in_channels, widths[0], widths[-1], stride if i == 0 else 1))
+                    blocks.append(Bottleneck(in_channels, widths[0], widths[-1],
+                                             stride if i == 0 else 1))
                 in_channels = widths[-1]
             layers[name] = nn.Sequential(*blocks)
             previous_size = output_size
@@ -133,7 +139,8 @@ class ResNet(Network):
         # The total stride (224 px → 7): below it a stride-2 layer would see a single pixel.
         self.min_resolution = 224 // TABLE_1[-1].output_size
         init_weights(self)
-        self.classifier.reset_parameters()  # torchvision keeps PyTorch's default init for the fc layer
+        # torchvision keeps PyTorch's default init for the fc layer
+        self.classifier.reset_parameters()
 
 
 @register(
@@ -151,7 +158,9 @@ def resnet18(num_classes: int = 1000) -> ResNet:
     "resnet50",
     family="resnet",
     paper="He et al. 2016, arXiv:1512.03385",
-    reported=Reported(26, 4100, "Tan & Le 2019, Table 2 (ResNet-50, v1.5; He et al. Table 1: 3.8 GFLOPs for v1)"),
+    reported=Reported(26, 4100,
+                      "Tan & Le 2019, Table 2 (ResNet-50, v1.5; "
+                      "He et al. Table 1: 3.8 GFLOPs for v1)"),
 )
 def resnet50(num_classes: int = 1000) -> ResNet:
     """ResNet-50: Table 1's 50-layer column, bottlenecks [3, 4, 6, 3], stride on the 3×3 (v1.5)."""

@@ -1,4 +1,5 @@
-"""ShuffleNet V1 (Zhang et al. 2018, "ShuffleNet: An Extremely Efficient Convolutional Neural Network
+"""ShuffleNet V1 (Zhang et al. 2018, "ShuffleNet: An Extremely Efficient Convolutional Neural
+Network
 for Mobile Devices", CVPR, arXiv:1707.01083) and ShuffleNet V2 (Ma et al. 2018, "ShuffleNet V2:
 Practical Guidelines for Efficient CNN Architecture Design", ECCV, arXiv:1807.11164).
 
@@ -18,7 +19,7 @@ from torch import nn
 from lightnets.layers import ConvBNAct, ShuffleUnitV1, ShuffleUnitV2, make_divisible
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class V1Row(NamedTuple):
@@ -52,7 +53,8 @@ GROUPS = (1, 2, 3, 4, 8)
 
 
 class ShuffleNetV1(Network):
-    """ShuffleNet V1 built from :data:`TABLE_1` for ``groups`` g and width multiplier ``width_mult`` (s×).
+    """ShuffleNet V1 built from :data:`TABLE_1` for ``groups`` g and width multiplier ``width_mult``
+    (s×).
 
     Where the paper leaves room we chose:
     * §3.3 scales "the number of filters in ShuffleNet 1× by s times". Each stage width is s times
@@ -76,7 +78,8 @@ class ShuffleNetV1(Network):
         column = f"g{groups}"
         conv1, maxpool, *stages, _pool, _fc = TABLE_1
 
-        channels = _round_up(getattr(conv1, column) * 2 ** math.floor(math.log2(width_mult)), groups)
+        channels = _round_up(getattr(conv1, column) * 2 ** math.floor(math.log2(width_mult)),
+                             groups)
         layers: list[nn.Module] = [ConvBNAct(3, channels, conv1.kernel_size, conv1.stride),
                                    nn.MaxPool2d(maxpool.kernel_size, maxpool.stride, padding=1)]
         for stage_index, row in enumerate(stages):
@@ -86,7 +89,8 @@ class ShuffleNetV1(Network):
                 # §3.3: "we do not apply group convolution on the first pointwise layer [of Stage 2]
                 # because the number of input channels is relatively small".
                 first_groups = 1 if stage_index == 0 and i == 0 else None
-                units.append(ShuffleUnitV1(channels, out_channels, groups, row.stride if i == 0 else 1,
+                units.append(ShuffleUnitV1(channels, out_channels, groups,
+                                           row.stride if i == 0 else 1,
                                            first_pointwise_groups=first_groups))
                 channels = out_channels
             layers.append(nn.Sequential(*units))
@@ -108,7 +112,8 @@ def _round_up(value: float, divisor: int) -> int:
     paper="Zhang et al. 2018, arXiv:1707.01083",
     reported=Reported(None, 137, "Zhang et al. 2018, Table 1 (1×, g=3; no parameter count given)"),
 )
-def shufflenet_v1(num_classes: int = 1000, groups: int = 3, width_mult: float = 1.0) -> ShuffleNetV1:
+def shufflenet_v1(num_classes: int = 1000, groups: int = 3,
+                  width_mult: float = 1.0) -> ShuffleNetV1:
     """ShuffleNet V1 with ``groups`` in {1, 2, 3, 4, 8} (Table 1) and ``width_mult`` in [0.25, 2]
     (the paper's 0.25×, 0.5×, 1×, 1.5×, 2×). g = 3 is the paper's default trade-off (§4.1.1)."""
     return ShuffleNetV1(num_classes, groups, width_mult)
@@ -127,7 +132,8 @@ class V2Row(NamedTuple):
 
 
 # ShuffleNet V2, Table 5 ("Overall architecture of ShuffleNet v2, for four different levels of
-# complexities"), in the paper's columns: Layer, Output size, KSize, Stride, Repeat, Output channels.
+# complexities"), in the paper's columns: Layer, Output size, KSize, Stride, Repeat, Output
+# channels.
 TABLE_5 = (
     V2Row("Conv1", 112, 3, 2, 1, 24, 24, 24, 24),
     V2Row("MaxPool", 56, 3, 2, 1, None, None, None, None),
@@ -144,8 +150,10 @@ TABLE_5_WEIGHTS = {"x0_5": 1.4, "x1_0": 2.3, "x1_5": 3.5, "x2_0": 7.4}
 
 
 class ShuffleNetV2(Network):
-    """ShuffleNet V2 built from one output-channel column of :data:`TABLE_5`, in torchvision's layout
-    (conv1, maxpool, stage2-4, conv5, fc) and with PyTorch's default initialisation, as torchvision."""
+    """ShuffleNet V2 built from one output-channel column of :data:`TABLE_5`, in torchvision's
+    layout
+    (conv1, maxpool, stage2-4, conv5, fc) and with PyTorch's default initialisation, as
+    torchvision."""
 
     def __init__(self, column: str, num_classes: int = 1000) -> None:
         super().__init__()

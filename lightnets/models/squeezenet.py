@@ -1,5 +1,7 @@
-"""SqueezeNet (Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and
-<0.5MB model size", arXiv:1602.07360), laid out as torchvision's ``squeezenet1_0``/``squeezenet1_1``.
+"""SqueezeNet (Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters
+and
+<0.5MB model size", arXiv:1602.07360), laid out as torchvision's
+``squeezenet1_0``/``squeezenet1_1``.
 
 No BatchNorm anywhere: every convolution has a bias and a ReLU. There is no fully connected layer
 either: a 1×1 convolution to one channel per class, ReLU and global average pooling make the
@@ -15,13 +17,14 @@ from torch import nn
 from lightnets.layers import ConvBNAct, FireModule
 from lightnets.models.base import Network, output_side, smallest_input_side
 from lightnets._checks import check_float
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Layer(NamedTuple):
     name: str
     output_size: tuple  # (height, width, channels) as printed for the paper's input
-    filter_size_stride: Optional[tuple]  # (kernel, stride) of convs and pools; None for Fire modules
+    # (kernel, stride) of convs and pools; None for Fire modules
+    filter_size_stride: Optional[tuple]
     depth: int  # layers of weights (a Fire module counts 2: squeeze, then expand)
     squeeze_1x1: Optional[int]  # s1x1
     expand_1x1: Optional[int]  # e1x1
@@ -87,10 +90,12 @@ class SqueezeNet(Network):
             if row.name.startswith("conv"):
                 kernel, stride = row.filter_size_stride
                 # No padding (Caffe's), so a 224 px input gives a 109 px map in SqueezeNet 1.0.
-                layers.append(ConvBNAct(channels, row.output_size[-1], kernel, stride, norm=False, padding=0))
+                layers.append(ConvBNAct(channels, row.output_size[-1], kernel, stride, norm=False,
+                                        padding=0))
             elif row.name.startswith("maxpool"):
                 kernel, stride = row.filter_size_stride
-                layers.append(nn.MaxPool2d(kernel, stride, ceil_mode=True))  # Caffe rounds pooled sizes up
+                layers.append(nn.MaxPool2d(kernel, stride,
+                                           ceil_mode=True))  # Caffe rounds pooled sizes up
             else:
                 layers.append(FireModule(channels, row.squeeze_1x1, row.expand_1x1, row.expand_3x3))
             channels = row.output_size[-1]
@@ -115,7 +120,8 @@ class SqueezeNet(Network):
 
 
 def trunk_side(table: tuple, side: int) -> int:
-    """The side of the last Fire module's map for a ``side`` px input (0: a layer would get none)."""
+    """The side of the last Fire module's map for a ``side`` px input (0: a layer would get
+    none)."""
     for row in table:
         if row.name.startswith("conv") and row.name != "conv10":
             kernel, stride = row.filter_size_stride
@@ -130,7 +136,8 @@ def trunk_side(table: tuple, side: int) -> int:
     "squeezenet1_0",
     family="squeezenet",
     paper="Iandola et al. 2016, arXiv:1602.07360",
-    reported=Reported(1.248424, None, "Iandola et al. 2016, Table 1 (parameters; no mult-adds given)"),
+    reported=Reported(1.248424, None,
+                      "Iandola et al. 2016, Table 1 (parameters; no mult-adds given)"),
 )
 def squeezenet1_0(num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
     """SqueezeNet 1.0 of Table 1: 1.25 M parameters, AlexNet-level accuracy (Table 2)."""

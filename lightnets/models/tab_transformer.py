@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from lightnets._checks import check_choice, check_float, check_int
-from lightnets.registry import register
+from lightnets.models._spec import register
 
 PAPER = "Huang et al. 2020, TabTransformer, arXiv:2012.06678"
 

@@ -1,5 +1,6 @@
 """Xception (Chollet 2017, "Xception: Deep Learning with Depthwise Separable Convolutions", CVPR,
-arXiv:1610.02357), laid out as timm's ``legacy_xception`` (the Keras model ported to PyTorch) so that
+arXiv:1610.02357), laid out as timm's ``legacy_xception`` (the Keras model ported to PyTorch) so
+that
 its weights load. torchvision has no Xception.
 
 The "extreme Inception" hypothesis (§2): cross-channel and spatial correlations can be mapped
@@ -15,7 +16,7 @@ from torch import nn
 from lightnets.layers import ConvBNAct, SeparableConvBNAct, XceptionBlock
 from lightnets.models.base import Network, output_side, smallest_input_side
 from lightnets._checks import check_float
-from lightnets.registry import Reported, register
+from lightnets.models._spec import Reported, register
 
 
 class Module(NamedTuple):
@@ -27,8 +28,10 @@ class Module(NamedTuple):
 
 
 # Fig. 5, "The Xception architecture", top to bottom. Every convolution is followed by BatchNorm
-# (Fig. 5's caption); a residual module is ReLU → SeparableConv → BN per width, then a 3×3/2 max pool
-# beside a 1×1/2 shortcut convolution when it downsamples. The stem convs are unpadded (299 → 149 → 147).
+# (Fig. 5's caption); a residual module is ReLU → SeparableConv → BN per width, then a 3×3/2 max
+# pool
+# beside a 1×1/2 shortcut convolution when it downsamples. The stem convs are unpadded (299 → 149 →
+# 147).
 FIGURE_5 = (
     Module("entry", "conv", (32,), 2, 1),
     Module("entry", "conv", (64,), 1, 1),
@@ -40,14 +43,16 @@ FIGURE_5 = (
     Module("exit", "separable", (1536,), 1, 1),
     Module("exit", "separable", (2048,), 1, 1),
 )
-# Fig. 5 ends with global average pooling, "optional fully-connected layer(s)" and logistic regression.
+# Fig. 5 ends with global average pooling, "optional fully-connected layer(s)" and logistic
+# regression.
 
 
 class Xception(Network):
     """Xception built from :data:`FIGURE_5`.
 
     The first residual module has no leading ReLU (its input has just been through the stem's). The
-    exit flow's separable convs are followed by BN and ReLU. §4.3: the ImageNet model has dropout 0.5
+    exit flow's separable convs are followed by BN and ReLU. §4.3: the ImageNet model has dropout
+    0.5
     before the logistic regression layer, and no fully connected layer before it (§4.4).
     """
 
@@ -59,11 +64,13 @@ class Xception(Network):
         for module in FIGURE_5:
             for _ in range(module.repeats):
                 if module.layer == "conv":
-                    layers.append(ConvBNAct(channels, module.widths[0], 3, module.stride, padding=0))
+                    layers.append(ConvBNAct(channels, module.widths[0], 3, module.stride,
+                                            padding=0))
                 elif module.layer == "residual":
                     # The first residual module follows the stem's ReLU, so it starts without one.
                     first = not isinstance(layers[-1], XceptionBlock)
-                    layers.append(XceptionBlock(channels, module.widths, module.stride, start_with_relu=not first))
+                    layers.append(XceptionBlock(channels, module.widths, module.stride,
+                                                start_with_relu=not first))
                 else:
                     layers.append(SeparableConvBNAct(channels, module.widths[0]))
                 channels = module.widths[-1]
@@ -94,7 +101,8 @@ class Xception(Network):
     family="xception",
     resolution=299,
     paper="Chollet 2017, arXiv:1610.02357",
-    reported=Reported(22.855952, None, "Chollet 2017, Table 3 (parameter count; no mult-adds given)"),
+    reported=Reported(22.855952, None,
+                      "Chollet 2017, Table 3 (parameter count; no mult-adds given)"),
 )
 def xception(num_classes: int = 1000, dropout: float = 0.5) -> Xception:
     """Xception for 299×299 ImageNet images (§4.3; any side >= 7 px works)."""

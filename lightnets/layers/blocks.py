@@ -1,4 +1,5 @@
-"""The building blocks shared by every lightnets family.
+"""The convolution blocks: conv-BN-activation, depthwise-separable, and the blocks of Xception,
+ShuffleNet, SqueezeNet and DenseNet.
 
 Each block is a small ``nn.Module`` whose submodules are registered in the same order as the
 reference implementations (torchvision, timm), so that a reference state dict maps onto ours
@@ -12,6 +13,10 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+__all__ = ["ActivationLayer", "make_divisible", "ConvBNAct", "DepthwiseSeparable", "SeparableConv2d",
+           "SeparableConvBNAct", "XceptionBlock", "ChannelShuffle", "ShuffleUnitV1", "ShuffleUnitV2",
+           "FireModule", "DenseLayer", "DenseBlock", "Transition"]
 
 ActivationLayer = Optional[Callable[..., nn.Module]]
 
@@ -56,7 +61,8 @@ class ConvBNAct(nn.Sequential):
         if padding is None:
             padding = (kernel_size - 1) // 2
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=not norm)
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups,
+                      bias=not norm)
         ]
         if norm:
             layers.append(nn.BatchNorm2d(out_channels, eps=bn_eps, momentum=bn_momentum))
@@ -88,7 +94,8 @@ class DepthwiseSeparable(nn.Sequential):
         activation: ActivationLayer = nn.ReLU,
     ) -> None:
         super().__init__(
-            ConvBNAct(in_channels, in_channels, kernel_size, stride, groups=in_channels, activation=activation),
+            ConvBNAct(in_channels, in_channels, kernel_size, stride, groups=in_channels,
+                      activation=activation),
             ConvBNAct(in_channels, out_channels, 1, activation=activation),
         )
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
@@ -100,7 +107,8 @@ class SeparableConv2d(nn.Sequential):
     intermediate non-linearity made Xception worse). Unlike :class:`DepthwiseSeparable` it is one
     layer, normalised and activated only by what surrounds it."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
+                 stride: int = 1) -> None:
         super().__init__(
             nn.Conv2d(in_channels, in_channels, kernel_size, stride, (kernel_size - 1) // 2,
                       groups=in_channels, bias=False),
@@ -112,8 +120,10 @@ class SeparableConv2d(nn.Sequential):
 class SeparableConvBNAct(nn.Sequential):
     """:class:`SeparableConv2d` → BatchNorm2d → activation (Xception's exit flow, Fig. 5)."""
 
-    def __init__(self, in_channels: int, out_channels: int, activation: ActivationLayer = nn.ReLU) -> None:
-        layers: list[nn.Module] = [SeparableConv2d(in_channels, out_channels), nn.BatchNorm2d(out_channels)]
+    def __init__(self, in_channels: int, out_channels: int,
+                 activation: ActivationLayer = nn.ReLU) -> None:
+        layers: list[nn.Module] = [SeparableConv2d(in_channels, out_channels),
+                                   nn.BatchNorm2d(out_channels)]
         if activation is not None:
             layers.append(activation(inplace=True) if _takes_inplace(activation) else activation())
         super().__init__(*layers)
@@ -121,7 +131,8 @@ class SeparableConvBNAct(nn.Sequential):
 
 
 class XceptionBlock(nn.Module):
-    """One residual module of Xception (Chollet 2017, Fig. 5): ``ReLU → SeparableConv → BN`` repeated,
+    """One residual module of Xception (Chollet 2017, Fig. 5): ``ReLU → SeparableConv → BN``
+    repeated,
     then a 3×3/2 max pool when the block downsamples; a 1×1 strided convolution with BN carries the
     shortcut when width or resolution changes, the identity otherwise.
 
@@ -131,7 +142,8 @@ class XceptionBlock(nn.Module):
     ``legacy_xception``, so that its state dict maps onto ours tensor by tensor.
     """
 
-    def __init__(self, in_channels: int, widths: tuple, stride: int = 1, start_with_relu: bool = True) -> None:
+    def __init__(self, in_channels: int, widths: tuple, stride: int = 1,
+                 start_with_relu: bool = True) -> None:
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
@@ -186,7 +198,8 @@ class ChannelShuffle(nn.Module):
 class ShuffleUnitV1(nn.Module):
     """The ShuffleNet unit (Zhang et al. 2018, §3.2, Fig. 2b/c).
 
-    Residual branch: grouped 1×1 conv → BN → ReLU → channel shuffle → 3×3 depthwise conv (stride 1 or
+    Residual branch: grouped 1×1 conv → BN → ReLU → channel shuffle → 3×3 depthwise conv (stride 1
+    or
     2) → BN (no ReLU: §3.2 follows Chollet) → grouped 1×1 conv → BN. With stride 1 the branch is
     added to the input; with stride 2 the shortcut is a 3×3/2 average pool, *concatenated* with the
     branch, so the branch only produces ``out_channels - in_channels`` channels. ReLU follows the
@@ -202,9 +215,11 @@ class ShuffleUnitV1(nn.Module):
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
         if stride == 1 and in_channels != out_channels:
-            raise ValueError(f"a stride-1 unit adds its input, so in_channels ({in_channels}) must equal "
+            raise ValueError(f"a stride-1 unit adds its input, so in_channels ({in_channels}) "
+                             f"must equal "
                              f"out_channels ({out_channels})")
-        self.in_channels, self.out_channels, self.stride, self.groups = in_channels, out_channels, stride, groups
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.stride, self.groups = stride, groups
         self.bottleneck_channels = out_channels // 4
         branch_channels = out_channels - in_channels if stride == 2 else out_channels
         first_groups = groups if first_pointwise_groups is None else first_pointwise_groups
@@ -229,8 +244,10 @@ class ShuffleUnitV2(nn.Module):
 
     Stride 1 (Fig. 3c): a channel split sends half the channels through untouched (guideline G1/G3)
     and the other half through 1×1 → BN-ReLU → 3×3 depthwise → BN → 1×1 → BN-ReLU; the halves are
-    concatenated (no add, G4) and shuffled with 2 groups. Stride 2 (Fig. 3d): no split; both branches
-    see the whole input, the left one a 3×3/2 depthwise conv → BN → 1×1 → BN-ReLU, so the width doubles.
+    concatenated (no add, G4) and shuffled with 2 groups. Stride 2 (Fig. 3d): no split; both
+    branches
+    see the whole input, the left one a 3×3/2 depthwise conv → BN → 1×1 → BN-ReLU, so the width
+    doubles.
     """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
@@ -239,7 +256,8 @@ class ShuffleUnitV2(nn.Module):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
         branch_channels = out_channels // 2
         if stride == 1 and in_channels != 2 * branch_channels:
-            raise ValueError(f"a stride-1 unit splits its input in half, so in_channels ({in_channels}) must "
+            raise ValueError(f"a stride-1 unit splits its input in half, so in_channels "
+                             f"({in_channels}) must "
                              f"equal out_channels ({out_channels}) and be even")
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
         if stride == 2:
@@ -251,7 +269,8 @@ class ShuffleUnitV2(nn.Module):
             self.branch1 = nn.Sequential()
         self.branch2 = nn.Sequential(
             ConvBNAct(in_channels if stride == 2 else branch_channels, branch_channels, 1),
-            ConvBNAct(branch_channels, branch_channels, 3, stride, groups=branch_channels, activation=None),
+            ConvBNAct(branch_channels, branch_channels, 3, stride, groups=branch_channels,
+                      activation=None),
             ConvBNAct(branch_channels, branch_channels, 1),
         )
         self.shuffle = ChannelShuffle(2)
@@ -278,7 +297,8 @@ class FireModule(nn.Module):
                  expand3x3_channels: int) -> None:
         super().__init__()
         if squeeze_channels >= expand1x1_channels + expand3x3_channels:
-            raise ValueError(f"squeeze_channels ({squeeze_channels}) must be smaller than the expand width "
+            raise ValueError(f"squeeze_channels ({squeeze_channels}) must be smaller than the "
+                             f"expand width "
                              f"({expand1x1_channels + expand3x3_channels}), §3.2")
         self.in_channels = in_channels
         self.out_channels = expand1x1_channels + expand3x3_channels
@@ -299,7 +319,8 @@ class DenseLayer(nn.Module):
     feature maps. Names and order are torchvision's ``_DenseLayer`` so its weights load.
     """
 
-    def __init__(self, in_channels: int, growth_rate: int, bn_size: int = 4, dropout: float = 0.0) -> None:
+    def __init__(self, in_channels: int, growth_rate: int, bn_size: int = 4,
+                 dropout: float = 0.0) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU(inplace=True)
@@ -324,7 +345,8 @@ class DenseBlock(nn.Module):
         super().__init__()
         for i in range(num_layers):
             self.add_module(f"denselayer{i + 1}",
-                            DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size, dropout))
+                            DenseLayer(in_channels + i * growth_rate, growth_rate, bn_size,
+                                       dropout))
         self.in_channels, self.out_channels = in_channels, in_channels + num_layers * growth_rate
         self.memory_efficient = bool(memory_efficient)
 
@@ -378,105 +400,3 @@ class Transition(nn.Sequential):
         self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
         self.pool = nn.AvgPool2d(2, 2)
         self.in_channels, self.out_channels = in_channels, out_channels
-
-
-class SqueezeExcite(nn.Module):
-    """Squeeze-and-excitation (Hu et al. 2018) as used inside MobileNetV3 and EfficientNet blocks.
-
-    Global average pooling squeezes each channel to one number; two 1×1 convolutions (a bottleneck
-    of ``squeeze_channels``) and a gate turn those into per-channel weights that rescale the input.
-    """
-
-    def __init__(
-        self,
-        channels: int,
-        squeeze_channels: int,
-        activation: Callable[..., nn.Module] = nn.ReLU,
-        gate: Callable[..., nn.Module] = nn.Sigmoid,
-    ) -> None:
-        super().__init__()
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
-        self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
-        self.activation = activation()
-        self.gate = gate()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        scale = self.gate(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
-        return x * scale
-
-
-class StochasticDepth(nn.Module):
-    """Drop a residual branch for whole samples during training (Huang et al. 2016).
-
-    Each sample's branch survives with probability ``1 - p`` and is scaled by ``1 / (1 - p)`` so
-    that its expected value is unchanged; at evaluation the branch passes through untouched.
-    """
-
-    def __init__(self, p: float) -> None:
-        super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"stochastic depth probability p must be in [0, 1), got {p}")
-        self.p = p
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0.0:
-            return x
-        keep = 1.0 - self.p
-        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
-        return x * mask / keep
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}"
-
-
-class InvertedResidual(nn.Module):
-    """The inverted residual with linear bottleneck (MobileNetV2 §3.3, Table 1), a.k.a. MBConv.
-
-    narrow → wide → narrow: a 1×1 expansion to ``expanded_channels`` (skipped when it would not
-    widen), a k×k depthwise convolution, optional squeeze-and-excite, and a *linear* 1×1 projection
-    back to ``out_channels``. The shortcut joins the narrow bottlenecks, and only when the block
-    keeps both resolution and width. MobileNetV3, MnasNet and EfficientNet reuse it with other
-    activations, kernels, SE and stochastic depth.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        expanded_channels: int,
-        kernel_size: int = 3,
-        stride: int = 1,
-        activation: Callable[..., nn.Module] = nn.ReLU6,
-        squeeze_channels: Optional[int] = None,
-        se_activation: Callable[..., nn.Module] = nn.ReLU,
-        se_gate: Callable[..., nn.Module] = nn.Sigmoid,
-        stochastic_depth_prob: float = 0.0,
-        bn_eps: float = 1e-5,
-        bn_momentum: float = 0.1,
-    ) -> None:
-        super().__init__()
-        if stride not in (1, 2):
-            raise ValueError(f"stride must be 1 or 2, got {stride}")
-        self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
-        self.use_shortcut = stride == 1 and in_channels == out_channels
-        bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
-        layers: list[nn.Module] = []
-        if expanded_channels != in_channels:
-            layers.append(ConvBNAct(in_channels, expanded_channels, 1, activation=activation, **bn))
-        layers.append(
-            ConvBNAct(expanded_channels, expanded_channels, kernel_size, stride,
-                      groups=expanded_channels, activation=activation, **bn)
-        )
-        if squeeze_channels is not None:
-            layers.append(SqueezeExcite(expanded_channels, squeeze_channels, se_activation, se_gate))
-        # MobileNetV2 §3.2: a ReLU in the narrow layer would destroy information, so it stays linear.
-        layers.append(ConvBNAct(expanded_channels, out_channels, 1, activation=None, **bn))
-        self.block = nn.Sequential(*layers)
-        self.stochastic_depth = StochasticDepth(stochastic_depth_prob) if self.use_shortcut else nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.block(x)
-        if self.use_shortcut:
-            out = x + self.stochastic_depth(out)
-        return out

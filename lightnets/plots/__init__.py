@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterable
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter
 import numpy as np
 
 
@@ -79,7 +78,8 @@ def spiral_roundtrip_panels(dims=(2, 3, 5, 15, 30), seed: int = 0, points=None, 
 def collapse_vs_dimension(curve: dict, figsize=(7, 4)):
     """Collapse measures against the embedding dimension n, ReLU against the linear control.
 
-    ``curve`` is :func:`lightnets.manifold.collapse_curve`'s output, which is also the data returned.
+    ``curve`` is :func:`lightnets.manifold.collapse_curve`'s output, which is also the data
+    returned.
     """
     fig, ax = plt.subplots(figsize=figsize)
     n = curve["n"]
@@ -135,7 +135,8 @@ def cost_vs_multipliers(alphas, resolutions, cost, current=None, figsize=(7, 4))
     """
     base_macs = cost(1.0, 224)[0] / 1e6
     data = {"alpha": list(alphas), "macs_vs_alpha": [cost(a, 224)[0] / 1e6 for a in alphas],
-            "rho": [r / 224 for r in resolutions], "macs_vs_rho": [cost(1.0, r)[0] / 1e6 for r in resolutions]}
+            "rho": [r / 224 for r in resolutions],
+            "macs_vs_rho": [cost(1.0, r)[0] / 1e6 for r in resolutions]}
     fig, (left, right) = plt.subplots(1, 2, figsize=figsize, sharey=True)
     grid = np.linspace(0.2, 1.0, 50)
     left.plot(data["alpha"], data["macs_vs_alpha"], "o-", label="our model (ρ = 1)")
@@ -192,17 +193,20 @@ def activation_curves(functions: dict, x=None, figsize=(8, 3.4)):
 def cost_shares(cost, paper_percent: dict = None, title: str = ""):
     """Horizontal bars: each layer type's share of a profile's MACs (%), with the paper's share
     beside it where ``paper_percent`` ({type: %}) gives one (MobileNetV1 Table 2)."""
-    shares = {kind: 100 * macs / cost.macs for kind, macs in sorted(cost.by_type.items(), key=lambda kv: kv[1])}
+    shares = {kind: 100 * macs / cost.macs
+              for kind, macs in sorted(cost.by_type.items(), key=lambda kv: kv[1])}
     paper_percent = paper_percent or {}
     data = {"type": list(shares), "ours_percent": [round(v, 2) for v in shares.values()],
             "paper_percent": [paper_percent.get(k) for k in shares]}
     fig, ax = plt.subplots(figsize=(7, 3))
     y = range(len(shares))
     ax.barh([i + 0.2 for i in y], data["ours_percent"], height=0.4, label="ours (measured)")
-    ax.barh([i - 0.2 for i in y], [p if p is not None else 0 for p in data["paper_percent"]], height=0.4,
+    ax.barh([i - 0.2 for i in y], [p if p is not None else 0 for p in data["paper_percent"]],
+            height=0.4,
             label="paper", color="lightgray", edgecolor="gray")
     for i, (ours, paper) in enumerate(zip(data["ours_percent"], data["paper_percent"])):
-        ax.annotate(f"{ours:.2f}%" + (f" (paper {paper:.2f}%)" if paper is not None else ""), (ours, i + 0.2),
+        ax.annotate(f"{ours:.2f}%" + (f" (paper {paper:.2f}%)" if paper is not None else ""),
+                    (ours, i + 0.2),
                     xytext=(4, -3), textcoords="offset points", fontsize=8)
     ax.set_yticks(list(y), data["type"])
     ax.set_xscale("log")
@@ -217,9 +221,11 @@ def tool_counts_chart(counts: dict, title: str = ""):
     """Stacked bars: what each tool counts (``lightnets.cost.tool_counts``), split by kind of
     operation, in millions; the paper convention is the first bar."""
     tools = list(counts)
-    kinds = sorted({k for c in counts.values() for k in c.parts}, key=lambda k: (k not in ("conv", "linear"), k))
+    kinds = sorted({k for c in counts.values() for k in c.parts},
+                   key=lambda k: (k not in ("conv", "linear"), k))
     data = {"tool": tools, "total_millions": [round(counts[t].count / 1e6, 2) for t in tools],
-            "parts_millions": {k: [round(counts[t].factor * counts[t].parts.get(k, 0) / 1e6, 3) for t in tools]
+            "parts_millions": {k: [round(counts[t].factor * counts[t].parts.get(k, 0) / 1e6,
+                                         3) for t in tools]
                                for k in kinds}}
     fig, ax = plt.subplots(figsize=(7, 4))
     bottom = [0.0] * len(tools)
@@ -265,7 +271,8 @@ def cam_grid(images, maps: dict, row_titles=None, alpha: float = 0.5, cell: floa
 
     titles = list(maps)
     count = len(images)
-    fig, axes = plt.subplots(count, 1 + len(titles), figsize=(cell * (1 + len(titles)), cell * count),
+    fig, axes = plt.subplots(count, 1 + len(titles),
+                             figsize=(cell * (1 + len(titles)), cell * count),
                              squeeze=False)
     peaks = {title: [tuple(p) for p in find_peaks(maps[title]).tolist()] for title in titles}
     for row in range(count):
@@ -305,105 +312,5 @@ def pointing_game_bars(scores: dict, chance: float = None):
     return fig, {"method": names, "score": values, "chance": chance}
 
 
-# --- lesson 04: compound scaling -----------------------------------------------------------------
-
-SCALING_COLOURS = {"depth": "tab:blue", "width": "tab:orange", "resolution": "tab:green", "compound": "tab:red"}
-
-
-def compound_curve(state):
-    """MACs against φ for one (α, β, γ): eq. 3's prediction B0·(αβ²γ²)^φ, the rounded networks
-    costed from their plans, B0–B7 placed where the prediction reaches their MACs, and the
-    slider's φ. ``state`` is a :class:`lightnets.widgets.CompoundState`."""
-    phis = [p for p, _, _ in state.curve]
-    data = {
-        "phi": phis,
-        "predicted_macs": [m for _, m, _ in state.curve],
-        "actual_macs": [a for _, _, a in state.curve],
-        "variants": {name: (phi, macs) for name, macs, phi in state.variants},
-    }
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(phis, [m / 1e9 for m in data["predicted_macs"]], "--", color="tab:blue",
-            label=f"predicted: B0 · ({state.constraint:.3f})^φ")
-    measured = [(p, a / 1e9) for p, a in zip(phis, data["actual_macs"]) if a]
-    ax.plot(*zip(*measured), color="tab:red", label="rounded network (from its plan)")
-    for name, (phi, macs) in data["variants"].items():
-        if phi is not None and 0 <= phi <= phis[-1]:
-            ax.scatter(phi, macs / 1e9, color="tab:green", zorder=3)
-            ax.annotate(name, (phi, macs / 1e9), textcoords="offset points", xytext=(4, -10), fontsize=8)
-    if state.macs:
-        ax.scatter(state.phi, state.macs / 1e9, s=90, facecolors="none", edgecolors="black", zorder=4,
-                   label=f"φ = {state.phi:g}")
-    ax.set_yscale("log")
-    ax.set_xlabel("compound coefficient φ")
-    ax.set_ylabel("multiply-accumulates (G, log scale)")
-    ax.set_title(f"α = {state.alpha:g}, β = {state.beta:g}, γ = {state.gamma:g}")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig, data
-
-
-def macs_by_scaling_kind(costs: dict):
-    """MACs against φ for B0 scaled by depth only, width only, resolution only and compound.
-    ``costs`` is :func:`lightnets.scaling.kind_costs`'s output (kind → CompoundCost per φ)."""
-    data = {kind: {"phi": [c.phi for c in rows], "macs": [c.macs for c in rows],
-                   "predicted_macs": [c.predicted_macs for c in rows]} for kind, rows in costs.items()}
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for kind, series in data.items():
-        colour = SCALING_COLOURS.get(kind)
-        ax.plot(series["phi"], [m / 1e9 for m in series["macs"]], "o-", color=colour, label=kind, ms=3)
-        ax.plot(series["phi"], [m / 1e9 for m in series["predicted_macs"]], ":", color=colour, lw=1)
-    ax.set_yscale("log")
-    ax.set_xlabel("φ")
-    ax.set_ylabel("multiply-accumulates (G, log scale)")
-    ax.set_title("B0 scaled one dimension at a time, or all three (dotted: eq. 3's prediction)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig, data
-
-
-def accuracy_vs_macs(curves: dict, grid: list = ()):
-    """EfficientNet Fig. 3 / Fig. 8 in miniature: validation accuracy against MACs, one line per way
-    of scaling (``curves``: kind → rows sorted by MACs, from
-    :func:`lightnets.experiments.scaling.curves`); ``grid`` rows (the STEP 1 search) as grey crosses."""
-    data = {kind: {"name": [r["name"] for r in rows], "macs": [r["macs"] for r in rows],
-                   "val_accuracy": [r["val_accuracy"] for r in rows]} for kind, rows in curves.items()}
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for kind, series in data.items():
-        ax.plot([m / 1e6 for m in series["macs"]], series["val_accuracy"], "o-",
-                color=SCALING_COLOURS.get(kind), label=kind)
-    if grid:
-        data["grid"] = {"name": [r["name"] for r in grid], "macs": [r["macs"] for r in grid],
-                        "val_accuracy": [r["val_accuracy"] for r in grid]}
-        ax.scatter([r["macs"] / 1e6 for r in grid], [r["val_accuracy"] for r in grid], marker="x",
-                   color="grey", label="grid search (STEP 1)", zorder=3)
-    ax.set_xscale("log")
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    ax.xaxis.set_major_formatter(plain)
-    ax.xaxis.set_minor_formatter(plain)
-    ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel("multiply-accumulates (M, log scale)")
-    ax.set_ylabel("validation accuracy")
-    ax.set_title("Scaling a tiny EfficientNet on Stripes (EfficientNet Fig. 3 in miniature)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig, data
-
-
-def images_by_resolution(datasets: dict, count: int = 6):
-    """The first ``count`` images of each data set in ``datasets`` (resolution → data set, e.g.
-    :class:`lightnets.data.Stripes`), one row per resolution, shown at the same size so that the
-    detail a lower resolution loses is visible; titles are the class names."""
-    data = {resolution: [d.class_names[int(label)] for label in d.labels[:count]] for resolution, d in datasets.items()}
-    fig, axes = plt.subplots(len(datasets), count, figsize=(1.1 * count, 1.2 * len(datasets)), squeeze=False, dpi=72)
-    for row, (resolution, dataset) in zip(axes, datasets.items()):
-        for i, ax in enumerate(row):
-            ax.imshow(dataset.images[i].permute(1, 2, 0).numpy(), interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(dataset.class_names[int(dataset.labels[i])], fontsize=8)
-        row[0].set_ylabel(f"{resolution} px", fontsize=9)
-    fig.tight_layout()
-    return fig, data
+# Lesson 04's figures (compound scaling) live in their own module.
+from lightnets.plots.scaling import *  # noqa: E402,F401,F403

@@ -1,0 +1,109 @@
+"""Time, which MACs do not predict: the median of repeated forward passes, with its spread."""
+from __future__ import annotations
+
+import copy
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
+
+import torch
+from torch import nn
+
+from lightnets._checks import check_int
+from lightnets.cost.profile import check_input_size, check_model
+
+__all__ = ["Latency", "latency", "check_device"]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Wall-clock time of one forward pass: the median of ``runs`` timed passes and their spread.
+
+    ``spread_ms`` is the interquartile range (75th - 25th percentile); ``device`` and ``threads``
+    say what produced the numbers, because the same model can rank differently elsewhere.
+    """
+
+    median_ms: float
+    spread_ms: float
+    min_ms: float
+    max_ms: float
+    runs: int
+    device: str
+    threads: int
+    input_size: tuple
+    times_ms: tuple
+
+
+def check_device(device) -> torch.device:
+    """``device`` as a ``torch.device`` this machine has (None: CUDA when present, else the CPU);
+    ValueError naming ``device`` otherwise."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise ValueError(f"device must be None, a string or a torch.device, got {device!r}")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got "
+                         f"{device!r} ({err})") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device is {str(device)!r}, but this torch has no CUDA device "
+                             "(use 'cpu' or None)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"device is {str(device)!r}, but only {torch.cuda.device_count()} "
+                             "CUDA device(s) exist")
+    elif device.type != "cpu":
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {str(device)!r}")
+    return device
+
+
+def memory_bytes() -> int:
+    """This machine's physical memory in bytes (2^40 where the platform does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return 2 ** 40
+
+
+def latency(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224), runs: int = 20,
+            warmup: int = 3, device: Optional[Union[str, torch.device]] = None) -> Latency:
+    """Time ``model``'s forward pass on random input: ``warmup`` untimed passes, then ``runs``
+    timed (``runs`` in [1, 10000], ``warmup`` in [0, 1000]).
+
+    Runs on CUDA when present (or on ``device``), in eval mode without gradients, on a copy of
+    the model so the caller's stays where it was. CUDA passes are synchronised before each clock
+    read. MACs are not time: memory traffic, kernel launches and how well an operation maps to
+    the hardware (a depthwise conv does little arithmetic per byte it reads) decide latency.
+    """
+    check_model(model)
+    # Timing allocates real tensors: an input whose float32 values alone exceed a quarter of the
+    # machine's memory could not run (activations are several times the input), so refuse it.
+    memory = memory_bytes()
+    input_size = check_input_size(model, input_size, memory // 16,
+                                  f" on this machine ({memory / 2 ** 30:,.1f} GiB of memory)")
+    check_int("runs", runs, low=1, high=10_000)
+    check_int("warmup", warmup, low=0, high=1_000)
+    device = check_device(device)
+    timed = copy.deepcopy(model).to(device).eval()
+    x = torch.randn(input_size, device=device)
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    times = []
+    with torch.no_grad():
+        for i in range(warmup + runs):
+            sync()
+            start = time.perf_counter()
+            timed(x)
+            sync()
+            if i >= warmup:
+                times.append(1e3 * (time.perf_counter() - start))
+    quartiles = statistics.quantiles(times, n=4) if len(times) > 1 else [times[0]] * 3
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    return Latency(statistics.median(times), quartiles[2] - quartiles[0], min(times), max(times),
+                   runs, name, torch.get_num_threads(), input_size, tuple(times))

@@ -1,0 +1,131 @@
+"""Figures of lesson 04, compound scaling (EfficientNet §3.3, Fig. 3). Each returns
+``(figure, data)`` like every :mod:`lightnets.plots` builder."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
+
+__all__ = ["SCALING_COLOURS", "compound_curve", "macs_by_scaling_kind", "accuracy_vs_macs",
+           "images_by_resolution"]
+
+SCALING_COLOURS = {"depth": "tab:blue", "width": "tab:orange", "resolution": "tab:green",
+                   "compound": "tab:red"}
+
+
+def compound_curve(curve, variants=(), constraint=None, coefficients=None, current=None,
+                   figsize=(7, 4)):
+    """MACs against φ for one (α, β, γ): eq. 3's prediction B0·(αβ²γ²)^φ, the rounded networks
+    costed from their plans, B0–B7 placed where the prediction reaches their MACs, and the
+    slider's φ.
+
+    ``curve`` is [(φ, predicted MACs, actual MACs or None)], ``variants`` [(name, MACs, φ or
+    None)], ``constraint`` α·β²·γ², ``coefficients`` (α, β, γ) and ``current`` (φ, MACs or None):
+    the fields of :func:`lightnets.scaling.compound_state`, whose result may also be passed whole
+    as ``curve``.
+    """
+    if hasattr(curve, "curve"):  # a scaling.CompoundState carries every argument
+        state = curve
+        curve, variants, constraint = state.curve, state.variants, state.constraint
+        coefficients, current = (state.alpha, state.beta, state.gamma), (state.phi, state.macs)
+    phis = [p for p, _, _ in curve]
+    data = {
+        "phi": phis,
+        "predicted_macs": [m for _, m, _ in curve],
+        "actual_macs": [a for _, _, a in curve],
+        "variants": {name: (phi, macs) for name, macs, phi in variants},
+    }
+    fig, ax = plt.subplots(figsize=figsize)
+    ax.plot(phis, [m / 1e9 for m in data["predicted_macs"]], "--", color="tab:blue",
+            label=f"predicted: B0 · ({constraint:.3f})^φ")
+    measured = [(p, a / 1e9) for p, a in zip(phis, data["actual_macs"]) if a]
+    if measured:
+        ax.plot(*zip(*measured), color="tab:red", label="rounded network (from its plan)")
+    for name, (phi, macs) in data["variants"].items():
+        if phi is not None and 0 <= phi <= phis[-1]:
+            ax.scatter(phi, macs / 1e9, color="tab:green", zorder=3)
+            ax.annotate(name, (phi, macs / 1e9), textcoords="offset points", xytext=(4, -10),
+                        fontsize=8)
+    if current is not None and current[1]:
+        ax.scatter(current[0], current[1] / 1e9, s=90, facecolors="none", edgecolors="black",
+                   zorder=4, label=f"φ = {current[0]:g}")
+    ax.set_yscale("log")
+    ax.set_xlabel("compound coefficient φ")
+    ax.set_ylabel("multiply-accumulates (G, log scale)")
+    if coefficients is not None:
+        ax.set_title("α = {:g}, β = {:g}, γ = {:g}".format(*coefficients))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data
+
+
+def macs_by_scaling_kind(costs: dict):
+    """MACs against φ for B0 scaled by depth only, width only, resolution only and compound.
+    ``costs`` is :func:`lightnets.scaling.kind_costs`'s output (kind → CompoundCost per φ)."""
+    data = {kind: {"phi": [c.phi for c in rows], "macs": [c.macs for c in rows],
+                   "predicted_macs": [c.predicted_macs for c in rows]}
+            for kind, rows in costs.items()}
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for kind, series in data.items():
+        colour = SCALING_COLOURS.get(kind)
+        ax.plot(series["phi"], [m / 1e9 for m in series["macs"]], "o-", color=colour, label=kind,
+                ms=3)
+        ax.plot(series["phi"], [m / 1e9 for m in series["predicted_macs"]], ":", color=colour, lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("φ")
+    ax.set_ylabel("multiply-accumulates (G, log scale)")
+    ax.set_title("B0 scaled one dimension at a time, or all three (dotted: eq. 3's prediction)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data
+
+
+def accuracy_vs_macs(curves: dict, grid: list = ()):
+    """EfficientNet Fig. 3 / Fig. 8 in miniature: validation accuracy against MACs, one line per way
+    of scaling (``curves``: kind → rows sorted by MACs, from
+    :func:`lightnets.experiments.scaling.curves`); ``grid`` rows (the STEP 1 search) as grey
+    crosses."""
+    data = {kind: {"name": [r["name"] for r in rows], "macs": [r["macs"] for r in rows],
+                   "val_accuracy": [r["val_accuracy"] for r in rows]}
+            for kind, rows in curves.items()}
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for kind, series in data.items():
+        ax.plot([m / 1e6 for m in series["macs"]], series["val_accuracy"], "o-",
+                color=SCALING_COLOURS.get(kind), label=kind)
+    if grid:
+        data["grid"] = {"name": [r["name"] for r in grid], "macs": [r["macs"] for r in grid],
+                        "val_accuracy": [r["val_accuracy"] for r in grid]}
+        ax.scatter([r["macs"] / 1e6 for r in grid], [r["val_accuracy"] for r in grid], marker="x",
+                   color="grey", label="grid search (STEP 1)", zorder=3)
+    ax.set_xscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(plain)
+    ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set_xlabel("multiply-accumulates (M, log scale)")
+    ax.set_ylabel("validation accuracy")
+    ax.set_title("Scaling a tiny EfficientNet on Stripes (EfficientNet Fig. 3 in miniature)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, data
+
+
+def images_by_resolution(datasets: dict, count: int = 6):
+    """The first ``count`` images of each data set in ``datasets`` (resolution → data set, e.g.
+    :class:`lightnets.data.Stripes`), one row per resolution, shown at the same size so that the
+    detail a lower resolution loses is visible; titles are the class names."""
+    data = {resolution: [d.class_names[int(label)] for label in d.labels[:count]] for resolution,
+            d in datasets.items()}
+    fig, axes = plt.subplots(len(datasets), count, figsize=(1.1 * count, 1.2 * len(datasets)),
+                             squeeze=False, dpi=72)
+    for row, (resolution, dataset) in zip(axes, datasets.items()):
+        for i, ax in enumerate(row):
+            ax.imshow(dataset.images[i].permute(1, 2, 0).numpy(), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(dataset.class_names[int(dataset.labels[i])], fontsize=8)
+        row[0].set_ylabel(f"{resolution} px", fontsize=9)
+    fig.tight_layout()
+    return fig, data
