@@ -16,17 +16,31 @@ from typing import NamedTuple
 import matplotlib.pyplot as plt
 
 
+# One PNG pixel per CSS pixel: the widget image is shown at exactly the size it was drawn.
+WIDGET_DPI = 100
+
+
 def figure_png(fig) -> bytes:
     """The figure as PNG bytes (for an ``ipywidgets.Image``); the figure is closed afterwards."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", dpi=WIDGET_DPI)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def png_size(png: bytes) -> tuple:
+    """(width, height) in pixels, read from the PNG's IHDR chunk."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def _wire(sliders: list, outputs: list, update) -> None:
     def refresh(_change=None):
         for widget, value in zip(outputs, update(*(s.value for s in sliders))):
+            if isinstance(value, bytes):
+                # Without an explicit size the browser stretches the image to the box's width
+                # and height (issue 19: 700×320 drawn at 700×662); pin it to its pixel size.
+                width, height = png_size(value)
+                widget.layout.width, widget.layout.height = f"{width}px", f"{height}px"
             widget.value = value
 
     for slider in sliders:
@@ -108,10 +122,13 @@ def width_resolution_widget(width_mult: float = 1.0, resolution: int = 224):
 
     alpha = w.FloatSlider(value=width_mult, min=0.25, max=1.0, step=0.25, description="α")
     side = w.IntSlider(value=resolution, min=128, max=224, step=32, description="resolution")
-    table, image = w.HTML(), w.Image(format="png")
+    # The table keeps its natural width (it was squeezed into a narrow column beside the image);
+    # the row wraps the image below it when the page is narrower than both.
+    table = w.HTML(layout=w.Layout(flex="0 0 auto", margin="0 16px 0 0"))
+    image = w.Image(format="png", layout=w.Layout(flex="0 0 auto"))
     _wire([alpha, side], [table, image],
           lambda a, r: (render_width_resolution(a, r), render_width_resolution_plot(a, r)))
-    return w.VBox([w.HBox([alpha, side]), w.HBox([table, image])])
+    return w.VBox([w.HBox([alpha, side]), w.HBox([table, image], layout=w.Layout(flex_flow="row wrap"))])
 
 
 # --- lesson 04: compound scaling (EfficientNet §3.3) ---------------------------------------------
@@ -190,7 +207,7 @@ def compound_state(alpha: float, beta: float, gamma: float, phi: float) -> Compo
 
 def _svg_curve(state: CompoundState, width: int = 420, height: int = 260) -> str:
     """MACs (log scale) against φ: eq. 3's prediction, the rounded networks, B0–B7 and the slider."""
-    left, right, top, bottom = 52, 12, 12, 34
+    left, right, top, bottom = 56, 12, 12, 34
     values = [m for _, p, a in state.curve for m in (p, a) if m] + [m for _, m, _ in state.variants]
     low, high = math.log10(min(values)), math.log10(max(values))
     low, high = math.floor(low), math.ceil(high) if high > low else low + 1
@@ -214,6 +231,10 @@ def _svg_curve(state: CompoundState, width: int = 420, height: int = 260) -> str
         parts.append(f'<text x="{x(phi):.1f}" y="{height - bottom + 13}" text-anchor="middle">{phi}</text>')
     parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 4}" text-anchor="middle">'
                  'φ (compound coefficient)</text>')
+    # issue 19: the curve had no y label
+    parts.append(f'<text x="12" y="{(top + height - bottom) / 2}" text-anchor="middle" '
+                 f'transform="rotate(-90 12 {(top + height - bottom) / 2})">'
+                 'multiply-accumulates (log scale)</text>')
     predicted = " ".join(f"{x(p):.1f},{y(m):.1f}" for p, m, _ in state.curve)
     parts.append(f'<polyline points="{predicted}" fill="none" stroke="#1f77b4" stroke-dasharray="4 3"/>')
     measured = " ".join(f"{x(p):.1f},{y(a):.1f}" for p, _, a in state.curve if a)
