@@ -232,3 +232,31 @@ def test_figure_has_a_title(build, request):
         assert suptitle.strip() or any(t.strip() for t in titles), "figure without a title"
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("make", ["width_resolution_widget", "spiral_widget"])
+def test_widget_images_are_shown_at_their_pixel_size(make):
+    """issue 19: an Image without a size was stretched (01: 700×320 drawn at 700×662) or upscaled
+    (02: ×1.9); the widget pins the layout to the PNG's own pixels, and keeps it on every move."""
+    import ipywidgets
+
+    from lightnets import widgets
+
+    box = getattr(widgets, make)()
+    images = [w for w in _descendants(box) if isinstance(w, ipywidgets.Image)]
+    sliders = [w for w in _descendants(box) if isinstance(w, ipywidgets.widgets.widget_int._Int)
+               or isinstance(w, ipywidgets.FloatSlider)]
+    assert images and sliders
+    for move in (None, sliders[0].max):
+        if move is not None:
+            sliders[0].value = move
+        for image in images:
+            width, height = widgets.png_size(image.value)
+            assert (image.layout.width, image.layout.height) == (f"{width}px", f"{height}px")
+            assert 300 <= width <= 1000 and 150 <= height <= 700
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
