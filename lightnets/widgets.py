@@ -19,17 +19,31 @@ from lightnets.scaling import (  # noqa: F401 (compound_state, mobilenet_v1_cost
     CompoundState, compound_state, mobilenet_v1_cost, width_resolution_prediction)
 
 
+# One PNG pixel per CSS pixel: the widget image is shown at exactly the size it was drawn.
+WIDGET_DPI = 100
+
+
 def figure_png(fig) -> bytes:
     """The figure as PNG bytes (for an ``ipywidgets.Image``); the figure is closed afterwards."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", dpi=WIDGET_DPI)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def png_size(png: bytes) -> tuple:
+    """(width, height) in pixels, read from the PNG's IHDR chunk."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
 def _wire(sliders: list, outputs: list, update) -> None:
     def refresh(_change=None):
         for widget, value in zip(outputs, update(*(s.value for s in sliders))):
+            if isinstance(value, bytes):
+                # Without an explicit size the browser stretches the image to the box's width
+                # and height (issue 19: 700×320 drawn at 700×662); pin it to its pixel size.
+                width, height = png_size(value)
+                widget.layout.width, widget.layout.height = f"{width}px", f"{height}px"
             widget.value = value
 
     for slider in sliders:
@@ -96,10 +110,13 @@ def width_resolution_widget(width_mult: float = 1.0, resolution: int = 224):
 
     alpha = w.FloatSlider(value=width_mult, min=0.25, max=1.0, step=0.25, description="α")
     side = w.IntSlider(value=resolution, min=128, max=224, step=32, description="resolution")
-    table, image = w.HTML(), w.Image(format="png")
+    # The table keeps its natural width (it was squeezed into a narrow column beside the image);
+    # the row wraps the image below it when the page is narrower than both.
+    table = w.HTML(layout=w.Layout(flex="0 0 auto", margin="0 16px 0 0"))
+    image = w.Image(format="png", layout=w.Layout(flex="0 0 auto"))
     _wire([alpha, side], [table, image],
           lambda a, r: (render_width_resolution(a, r), render_width_resolution_plot(a, r)))
-    return w.VBox([w.HBox([alpha, side]), w.HBox([table, image])])
+    return w.VBox([w.HBox([alpha, side]), w.HBox([table, image], layout=w.Layout(flex_flow="row wrap"))])
 
 
 # --- lesson 04: compound scaling (EfficientNet §3.3) ---------------------------------------------

@@ -29,3 +29,6 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "distributed: starts several processes with torchrun (deselect with -m 'not distributed')"
     )
+    config.addinivalue_line(
+        "markers", "browser: drives JupyterLab in Chromium with Playwright (deselect with -m 'not browser')"
+    )

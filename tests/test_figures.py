@@ -1,0 +1,262 @@
+"""Every figure builder in lightnets.plots, drawn as a notebook draws it: it has a sensible size
+and no two pieces of text overlap (titles, axis labels, tick labels, annotations, legend texts).
+
+Figures that fail today are marked xfail(strict=True) with the issue 19 item that fixes them, so
+that the mark must go when the figure is fixed.
+"""
+import json
+from itertools import combinations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from lightnets import plots  # noqa: E402
+
+
+def _drawn_tick_labels(ax) -> list:
+    """The tick labels matplotlib actually draws: visible ones whose tick lies inside the view
+    (an axis keeps Text objects for ticks beyond its limits but does not draw them)."""
+    found = []
+    for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+        low, high = sorted(axis.get_view_interval())
+        for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+            inside = low - 1e-9 * abs(high - low) <= tick.get_loc() <= high + 1e-9 * abs(high - low)
+            for label in (tick.label1, tick.label2):
+                if inside and label.get_visible() and label.get_text().strip():
+                    found.append((label, (id(ax), name)))
+    return found
+
+
+def _texts(fig) -> list:
+    """(text, tick axis or None, window extent) of every drawn, non-empty text in the figure."""
+    renderer = fig.canvas.get_renderer()
+    ticks = [t for ax in fig.axes for t in _drawn_tick_labels(ax)]
+    all_tick_labels = {id(label) for ax in fig.axes
+                       for label in ax.xaxis.get_ticklabels(which="both") + ax.yaxis.get_ticklabels(which="both")}
+    all_tick_labels |= {id(t.label2) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+                        for t in axis.get_major_ticks() + axis.get_minor_ticks()}
+    others = [(text, None) for text in fig.findobj(matplotlib.text.Text)
+              if id(text) not in all_tick_labels and text.get_visible() and text.get_text().strip()]
+    return [(text.get_text(), axis, text.get_window_extent(renderer)) for text, axis in ticks + others]
+
+
+def overlaps(fig) -> list:
+    fig.canvas.draw()
+    clashes = []
+    for (a, axis_a, box_a), (b, axis_b, box_b) in combinations(_texts(fig), 2):
+        if axis_a is not None and axis_a == axis_b and (box_a.x0, box_a.y0) == (box_b.x0, box_b.y0):
+            continue  # one tick label drawn twice (shared axes) at the same place
+        if box_a.overlaps(box_b) and box_a.width > 0 and box_b.width > 0:
+            clashes.append((a, b))
+    return clashes
+
+
+def _zoo():
+    from lightnets.zoo import zoo_rows
+
+    return plots.params_vs_macs(zoo_rows())
+
+
+def _alpha_ladder():
+    import lightnets
+    from lightnets.zoo import ZooRow, zoo_rows
+
+    ladder = []
+    for alpha in (1.0, 0.75, 0.5, 0.25):
+        cost = lightnets.profile(lightnets.create_model("mobilenet_v1", width_mult=alpha))
+        ladder.append(ZooRow(f"V1 α={alpha}", "mobilenet_v1", 224, cost.params, cost.macs, None, None, ""))
+    return plots.params_vs_macs(ladder + zoo_rows(["mobilenet_v1"]))
+
+
+def _collapse():
+    from lightnets import manifold
+
+    return plots.collapse_vs_dimension(manifold.collapse_curve([2, 3, 5, 8, 15, 30], seeds=range(3)))
+
+
+def _ablation():
+    from lightnets.experiments import bottleneck_ablation
+
+    with open(bottleneck_ablation.DEFAULT_PATH) as f:
+        return plots.accuracy_curves(json.load(f))
+
+
+def _activations():
+    import torch
+    import torch.nn.functional as F
+
+    return plots.activation_curves({"swish": F.silu, "h-swish": F.hardswish, "sigmoid": torch.sigmoid,
+                                    "h-sigmoid": F.hardsigmoid})
+
+
+def _cost_shares():
+    import lightnets
+
+    v1 = lightnets.profile(lightnets.create_model("mobilenet_v1"))
+    paper = {"standard": 1.19, "depthwise": 3.06, "pointwise": 94.86, "linear": 0.18}  # Table 2
+    return plots.cost_shares(v1, paper, "MobileNetV1 224: share of Mult-Adds")
+
+
+def _tool_counts():
+    import lightnets
+    from lightnets import cost
+
+    counts = cost.tool_counts(lightnets.create_model("mobilenet_v2"), (1, 3, 224, 224))
+    return plots.tool_counts_chart(counts, "MobileNetV2 224: one network, seven numbers")
+
+
+def _macs_vs_time():
+    return plots.macs_vs_time(["depthwise", "pointwise"], [903_168, 51_380_224], [0.4, 1.1],
+                              "one depthwise separable layer, 14×14×512")
+
+
+def _cam_grid():
+    from lightnets.data import Shapes
+
+    shapes = Shapes(2, 128, seed=2)
+    images, labels, masks = shapes.batch(range(2))
+    return plots.cam_grid(images, {"object mask": masks.float(), "again": masks.float()},
+                          row_titles=[shapes.class_names[i] for i in labels])
+
+
+def _pointing():
+    return plots.pointing_game_bars({"CAM 4×4": 0.6, "Grad-CAM 4×4": 0.62, "Grad-CAM 8×8": 0.7,
+                                     "random": 0.2}, chance=0.18)
+
+
+def _compound():
+    from lightnets import widgets
+
+    return plots.compound_curve(widgets.compound_state(1.2, 1.1, 1.15, 1.0))
+
+
+def _by_kind():
+    from lightnets import scaling
+
+    return plots.macs_by_scaling_kind(scaling.kind_costs([p / 2 for p in range(13)]))
+
+
+def _accuracy_vs_macs():
+    from lightnets.experiments import scaling as experiment
+
+    results = experiment.load_results()
+    grid = [row for row in results["runs"] if row["kind"] == "grid"]
+    return plots.accuracy_vs_macs(experiment.curves(results), grid)
+
+
+def _resolutions():
+    from lightnets.data import Stripes
+
+    return plots.images_by_resolution({side: Stripes(6, side, seed=1, clutter=0.5, period=(0.05, 0.1))
+                                       for side in (32, 45, 64)}, count=6)
+
+
+def _cost_vs_multipliers():
+    from lightnets import widgets
+
+    return plots.cost_vs_multipliers([0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224], widgets.mobilenet_v1_cost,
+                                     current=(0.5, 160))
+
+
+def _spiral():
+    return plots.spiral_roundtrip_panels(dims=(2, 3, 5, 15, 30), seed=0)
+
+
+def _xfail(item):
+    return pytest.mark.xfail(strict=True, reason=f"issue 19: {item}")
+
+
+FIGURES = [
+    pytest.param(_zoo, id="00_params_vs_macs_zoo",
+                 marks=_xfail("notebook 00's zoo scatter: colliding and clipped labels")),
+    pytest.param(_alpha_ladder, id="00_params_vs_macs_alpha_ladder",
+                 marks=_xfail("notebook 00's α ladder: labels collide with each other and the legend")),
+    pytest.param(_cost_vs_multipliers, id="01_cost_vs_multipliers"),
+    pytest.param(_spiral, id="02_spiral_roundtrip_panels"),
+    pytest.param(_collapse, id="02_collapse_vs_dimension"),
+    pytest.param(_ablation, id="02_accuracy_curves"),
+    pytest.param(_activations, id="03_activation_curves"),
+    pytest.param(_compound, id="04_compound_curve"),
+    pytest.param(_by_kind, id="04_macs_by_scaling_kind"),
+    pytest.param(_resolutions, id="04_images_by_resolution"),
+    pytest.param(_accuracy_vs_macs, id="04_accuracy_vs_macs"),
+    pytest.param(_cam_grid, id="05_cam_grid"),
+    pytest.param(_pointing, id="05_pointing_game_bars"),
+    pytest.param(_cost_shares, id="06_cost_shares"),
+    pytest.param(_tool_counts, id="06_tool_counts_chart"),
+    pytest.param(_macs_vs_time, id="06_macs_vs_time"),
+]
+
+
+def test_every_figure_builder_is_drawn_here():
+    import inspect
+
+    builders = {name for name, f in inspect.getmembers(plots, inspect.isfunction)
+                if f.__module__ == plots.__name__ and not name.startswith("_")}
+    drawn = {p.values[0].__code__.co_names for p in FIGURES}
+    called = {name for names in drawn for name in names}
+    assert builders <= called, f"figure builders without a test: {sorted(builders - called)}"
+
+
+@pytest.mark.parametrize("build", FIGURES)
+def test_figure_reads_at_its_size(build):
+    fig, _ = build()
+    try:
+        width, height = fig.get_size_inches() * fig.dpi
+        assert 300 <= width <= 1200 and 150 <= height <= 1200, (width, height)
+        clashes = overlaps(fig)
+        assert not clashes, f"overlapping texts: {clashes}"
+        clipped = [text for text, _, box in _texts(fig)
+                   if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1]
+        assert not clipped, f"texts cut off at the figure's edge: {clipped}"
+    finally:
+        plt.close(fig)
+
+
+# issue 19 asks for a title on every figure; these have none yet.
+UNTITLED = {"00_params_vs_macs_zoo", "00_params_vs_macs_alpha_ladder", "01_cost_vs_multipliers",
+            "02_collapse_vs_dimension", "02_accuracy_curves", "05_pointing_game_bars"}
+
+
+@pytest.mark.parametrize("build", FIGURES)
+def test_figure_has_a_title(build, request):
+    if request.node.callspec.id in UNTITLED:
+        request.applymarker(_xfail("titles on every figure"))
+    fig, _ = build()
+    try:
+        titles = [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]
+        suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        assert suptitle.strip() or any(t.strip() for t in titles), "figure without a title"
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("make", ["width_resolution_widget", "spiral_widget"])
+def test_widget_images_are_shown_at_their_pixel_size(make):
+    """issue 19: an Image without a size was stretched (01: 700×320 drawn at 700×662) or upscaled
+    (02: ×1.9); the widget pins the layout to the PNG's own pixels, and keeps it on every move."""
+    import ipywidgets
+
+    from lightnets import widgets
+
+    box = getattr(widgets, make)()
+    images = [w for w in _descendants(box) if isinstance(w, ipywidgets.Image)]
+    sliders = [w for w in _descendants(box) if isinstance(w, ipywidgets.widgets.widget_int._Int)
+               or isinstance(w, ipywidgets.FloatSlider)]
+    assert images and sliders
+    for move in (None, sliders[0].max):
+        if move is not None:
+            sliders[0].value = move
+        for image in images:
+            width, height = widgets.png_size(image.value)
+            assert (image.layout.width, image.layout.height) == (f"{width}px", f"{height}px")
+            assert 300 <= width <= 1000 and 150 <= height <= 700
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
