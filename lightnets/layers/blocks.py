@@ -13,9 +13,9 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-__all__ = ["ActivationLayer", "make_divisible", "ConvBNAct", "DepthwiseSeparable", "SeparableConv2d",
-           "SeparableConvBNAct", "XceptionBlock", "ChannelShuffle", "ShuffleUnitV1", "ShuffleUnitV2",
-           "FireModule", "DenseLayer", "DenseBlock", "Transition"]
+__all__ = ["ActivationLayer", "make_divisible", "ConvBNAct", "DepthwiseSeparable",
+           "SeparableConv2d", "SeparableConvBNAct", "XceptionBlock", "ChannelShuffle",
+           "ShuffleUnitV1", "ShuffleUnitV2", "FireModule", "DenseLayer", "DenseBlock", "Transition"]
 
 ActivationLayer = Optional[Callable[..., nn.Module]]
 
