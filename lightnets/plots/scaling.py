@@ -75,7 +75,8 @@ def macs_by_scaling_kind(costs: dict):
         ax.plot(series["phi"], [m / 1e9 for m in series["predicted_macs"]], ":", color=colour, lw=1)
     ax.set_yscale("log")
     finish(fig, ax, "φ", "multiply-accumulates (G, log scale)",
-           "B0 scaled one dimension at a time, or all three (dotted: eq. 3's prediction)", 8, "both")
+           "B0 scaled one dimension at a time, or all three (dotted: eq. 3's prediction)",
+           8, "both")
     return fig, data
 
 
