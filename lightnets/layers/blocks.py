@@ -14,9 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ActivationLayer", "make_divisible", "ConvBNAct", "DepthwiseSeparable", "SeparableConv2d",
-           "SeparableConvBNAct", "XceptionBlock", "ChannelShuffle", "ShuffleUnitV1", "ShuffleUnitV2",
-           "FireModule", "DenseLayer", "DenseBlock", "Transition"]
+__all__ = ["ActivationLayer", "make_divisible", "ConvBNAct", "DepthwiseSeparable",
+           "SeparableConv2d", "SeparableConvBNAct", "XceptionBlock", "ChannelShuffle",
+           "ShuffleUnitV1", "ShuffleUnitV2", "FireModule", "DenseLayer", "DenseBlock", "Transition"]
 
 ActivationLayer = Optional[Callable[..., nn.Module]]
 

@@ -7,6 +7,8 @@ from typing import Iterable
 import matplotlib.pyplot as plt
 import numpy as np
 
+from lightnets.plots._finish import finish
+
 
 def params_vs_macs(rows: Iterable, label_points: bool = True):
     """Scatter of parameters (M) against multiply-accumulates (M), one point per zoo row.
@@ -92,11 +94,7 @@ def collapse_vs_dimension(curve: dict, figsize=(7, 4)):
     ax.minorticks_off()
     ax.set_xticks(n)
     ax.set_xticklabels([str(d) for d in n])
-    ax.set_xlabel("embedding dimension n")
-    ax.set_ylabel("collapse (0 = spiral intact)")
-    ax.legend()
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
+    finish(fig, ax, "embedding dimension n", "collapse (0 = spiral intact)")
     return fig, curve
 
 
@@ -115,11 +113,7 @@ def accuracy_curves(result: dict, figsize=(7, 4)):
         data[name] = {"mean": mean.tolist(), "std": std.tolist()}
         ax.plot(steps, mean, label=name)
         ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
-    ax.set_xlabel("training step")
-    ax.set_ylabel("test accuracy")
-    ax.legend()
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
+    finish(fig, ax, "training step", "test accuracy")
     return fig, data
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
+from lightnets.plots._finish import finish
+
 __all__ = ["SCALING_COLOURS", "compound_curve", "macs_by_scaling_kind", "accuracy_vs_macs",
            "images_by_resolution"]
 
@@ -72,12 +74,9 @@ def macs_by_scaling_kind(costs: dict):
                 ms=3)
         ax.plot(series["phi"], [m / 1e9 for m in series["predicted_macs"]], ":", color=colour, lw=1)
     ax.set_yscale("log")
-    ax.set_xlabel("φ")
-    ax.set_ylabel("multiply-accumulates (G, log scale)")
-    ax.set_title("B0 scaled one dimension at a time, or all three (dotted: eq. 3's prediction)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    finish(fig, ax, "φ", "multiply-accumulates (G, log scale)",
+           "B0 scaled one dimension at a time, or all three (dotted: eq. 3's prediction)",
+           8, "both")
     return fig, data
 
 
@@ -103,12 +102,8 @@ def accuracy_vs_macs(curves: dict, grid: list = ()):
     ax.xaxis.set_major_formatter(plain)
     ax.xaxis.set_minor_formatter(plain)
     ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel("multiply-accumulates (M, log scale)")
-    ax.set_ylabel("validation accuracy")
-    ax.set_title("Scaling a tiny EfficientNet on Stripes (EfficientNet Fig. 3 in miniature)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    finish(fig, ax, "multiply-accumulates (M, log scale)", "validation accuracy",
+           "Scaling a tiny EfficientNet on Stripes (EfficientNet Fig. 3 in miniature)", 8, "both")
     return fig, data
 
 
