@@ -146,12 +146,15 @@ def _check_maps(maps) -> None:
 
 
 def postprocess(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """ReLU, bilinear upsampling of (N, h, w) maps to ``size``, then division by each map's maximum."""
+    """ReLU, bilinear upsampling of (N, h, w) maps to ``size``, then division by each map's maximum.
+
+    float64 maps stay float64 (a score computed from them then does not hinge on float32's last
+    bits); any other dtype becomes float32."""
     _check_maps(maps)
     if not isinstance(size, (tuple, list)) or len(size) != 2:
         raise ValueError(f"size must be (height, width), got {size!r}")
     size = tuple(check_int("size", side, low=1, high=8192) for side in size)
-    maps = torch.relu(maps.float())
+    maps = torch.relu(maps if maps.dtype == torch.float64 else maps.float())
     maps = nn.functional.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
     peak = maps.flatten(1).amax(1).clamp_min(torch.finfo(maps.dtype).tiny)
     return maps / peak[:, None, None]
@@ -268,20 +271,31 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
 # --- using the maps ------------------------------------------------------------------------------
 
 
+# Pixels within this fraction of a map's maximum count as tied for it. Far above the rounding of
+# the upsampling itself (a few float32 ulps, ~1e-7: a border cell's plateau comes out as
+# (1-λ)·a + λ·a, which need not round back to a, and CPUs differ there), far below the differences
+# between neighbouring pixels of a trained network's map.
+TIE_TOLERANCE = 1e-6
+
+
 def peaks(maps: torch.Tensor) -> torch.Tensor:
     """The (row, column) each (N, H, W) map points at: its maximum, as an (N, 2) long tensor.
 
-    Upsampled maps have plateaus: bilinear upsampling (``align_corners=False``) holds a border cell's
-    value constant out to the image edge, so a corner cell's maximum covers a block of pixels. Taking
-    the first maximum would move such a peak to the image's edge; we take the tied pixel nearest to
-    the ties' centroid instead, the middle of the plateau.
+    Tie rule: every pixel within ``TIE_TOLERANCE`` × the maximum of it is tied, and the map points
+    at the tied pixel nearest to the ties' centroid (of equally near ones, the first in row-major
+    order). Upsampled maps need it: bilinear upsampling (``align_corners=False``) holds a border
+    cell's value constant out to the image edge, so a border cell's maximum is a plateau; taking
+    the first maximum would move the peak to the image's edge, or, where rounding leaves the
+    plateau a few ulps uneven, to a pixel that changes from one CPU to the next. Computed in
+    float64, so the rule itself adds no rounding of its own.
     """
     _check_maps(maps)
     width = maps.shape[-1]
-    flat = maps.flatten(1)
-    ties = flat == flat.amax(1, keepdim=True)
+    flat = maps.detach().flatten(1).double()
+    top = flat.amax(1, keepdim=True)
+    ties = flat >= top - TIE_TOLERANCE * top.abs()
     index = torch.arange(flat.shape[1], device=maps.device)
-    rows, cols = (index // width).float(), (index % width).float()
+    rows, cols = (index // width).double(), (index % width).double()
     count = ties.sum(1)
     centre_row = (ties * rows).sum(1) / count
     centre_col = (ties * cols).sum(1) / count

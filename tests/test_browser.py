@@ -56,7 +56,11 @@ def _expected(notebook: str, values: list) -> dict:
         png, text = lw.render_spiral(*values)
         return {"images": [png], "html": [text]}
     if notebook.startswith("04"):
-        return {"images": [], "html": [lw.render_compound(*values)]}
+        return {"images": [lw.render_compound_plot(*values)],
+                "html": [lw.render_compound(*values)]}
+    if notebook.startswith("07"):
+        from lightnets.widgets_densenet import render_growth_depth
+        return {"images": [], "html": [render_growth_depth(*values)]}
     raise AssertionError(f"no expectation for {notebook}")
 
 
@@ -68,6 +72,7 @@ MOVES = {
     "04_compound_scaling.ipynb": ([(0, "ArrowRight", 1.21), (1, "ArrowRight", 1.11),
                                    (2, "ArrowRight", 1.16), (3, "ArrowRight", 1.1), (3, "End", 8.0)],
                                   [1.2, 1.1, 1.15, 1.0]),
+    "07_densenet_early_exits.ipynb": ([(0, "ArrowRight", 16), (1, "ArrowRight", 106)], [12, 100]),
 }
 
 

@@ -117,6 +117,25 @@ def test_peak_of_an_upsampled_corner_cell_is_the_middle_of_its_plateau_not_the_i
     assert row in (1, 2) and col in (29, 30)  # the middle of rows 0–3, columns 28–31; not (0, 28)
 
 
+def test_peak_of_a_plateau_left_a_few_ulps_uneven_by_rounding_is_the_same_pixel():
+    # Some CPUs' kernels round a border plateau to values an ulp or two apart; the tie rule
+    # (within TIE_TOLERANCE of the maximum) must not let those last bits pick the peak.
+    maps = torch.zeros(1, 32, 32, dtype=torch.float64)
+    maps[0, 28:, 28:] = 1.0
+    uneven = maps.clone()
+    uneven[0, 31, 31] = 1.0 + 2e-16
+    uneven[0, 28, 30] = 1.0 - 3e-16
+    uneven32 = maps.float()
+    uneven32[0, 29, 31] = torch.nextafter(torch.tensor(1.0), torch.tensor(2.0))
+    assert peaks(maps).tolist() == peaks(uneven).tolist() == peaks(uneven32).tolist() == [[29, 29]]
+
+
+def test_peak_ignores_pixels_clearly_below_the_maximum():
+    maps = torch.zeros(1, 8, 8)
+    maps[0, 2, 2], maps[0, 6, 6] = 1.0, 1.0 - 1e-4  # 100 × the tie tolerance below the maximum
+    assert peaks(maps).tolist() == [[2, 2]]
+
+
 def test_random_maps_score_the_object_area_fraction_on_average():
     masks = torch.zeros(4000, 10, 10, dtype=torch.bool)
     masks[:, :, :3] = True  # 30% of every image

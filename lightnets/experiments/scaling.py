@@ -323,7 +323,15 @@ def scaled_cams(models: dict, num_images: int = 200, display_resolution: int = 6
     as the paper's Fig. 7 draws it for 224–600 px inputs.
     Returns {"images", "masks", "labels", "class_names", and per kind: {"maps", "predictions",
     "accuracy", "pointing"}} (pointing: the fraction of images whose map peaks on the disc).
+
+    Predictions and maps are computed in float64, on a copy of each model. In float32, the CPU's
+    kernels (AVX-512 against ``ATEN_CPU_CAPABILITY=default``) moved these models' logits by up to
+    1.5e-4 and their maps by up to 2e-5, while some images' top two scores are 4e-4 apart and some
+    maps' two highest pixels 3e-6 apart: the scores changed from one CPU to the next. In float64
+    the logits agree to 1e-13, and the scores are the same on every machine.
     """
+    import copy
+
     from lightnets import cam
     from lightnets.data import Stripes
 
@@ -332,8 +340,9 @@ def scaled_cams(models: dict, num_images: int = 200, display_resolution: int = 6
     out = {"images": images, "masks": masks, "labels": labels, "class_names": scenes.class_names}
     for kind, (model, row) in models.items():
         side = row["resolution"]
-        seen = torch.nn.functional.interpolate(images, size=(side, side), mode="area") \
-            if side != display_resolution else images
+        model, wide = copy.deepcopy(model).double(), images.double()
+        seen = torch.nn.functional.interpolate(wide, size=(side, side), mode="area") \
+            if side != display_resolution else wide
         with torch.no_grad():
             predictions = model.eval()(seen).argmax(1)
         maps = cam.cam(model, seen, target=labels) if layer is None else \
