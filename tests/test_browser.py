@@ -167,12 +167,15 @@ def _run_all(page, url: str, name: str) -> None:
                            timeout=60_000)
     page.evaluate("""() => { const c = window.jupyterapp.commands;
         c.execute('notebook:clear-all-cell-outputs').then(() => c.execute('notebook:run-all-cells')); }""")
+    # Done when every code cell has an execution count (read from the notebook model: a collapsed
+    # solution cell shows no prompt) and the kernel is idle.
     page.wait_for_function("""() => {
-        const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-            .map(e => e.textContent);
+        const panel = window.jupyterapp.shell.currentWidget;
+        if (!panel || !panel.content || !panel.content.widgets) return false;
+        const code = panel.content.widgets.filter(c => c.model.type === 'code');
         const status = document.querySelector('.jp-Notebook-ExecutionIndicator').dataset.status;
-        return prompts.length > 0 && prompts.every(t => /\\[\\d+\\]/.test(t)) && status === 'idle'; }""",
-                           timeout=150_000)
+        return code.length > 0 && code.every(c => c.model.executionCount !== null)
+            && status === 'idle'; }""", timeout=150_000)
 
 
 def _shown(view) -> dict:
