@@ -165,6 +165,16 @@ def _spiral():
     return plots.spiral_roundtrip_panels(dims=(2, 3, 5, 15, 30), seed=0)
 
 
+def _paper_tradeoff():
+    from lightnets.models.mobilenet_v1 import TABLE_6, TABLE_7
+
+    series = {"width α": [(f"α={a:g}", r.mult_adds_millions, r.top1_percent)
+                          for a, r in TABLE_6.items()],
+              "resolution ρ": [(f"{px} px", r.mult_adds_millions, r.top1_percent)
+                               for px, r in TABLE_7.items()]}
+    return plots.accuracy_vs_cost(series, "MobileNetV1 Tables 6 and 7", current=(300, None, "now"))
+
+
 def _xfail(item):
     return pytest.mark.xfail(strict=True, reason=f"issue 19: {item}")
 
@@ -175,6 +185,7 @@ FIGURES = [
     pytest.param(_alpha_ladder, id="00_params_vs_macs_alpha_ladder",
                  marks=_xfail("notebook 00's α ladder: labels collide with each other and the legend")),
     pytest.param(_cost_vs_multipliers, id="01_cost_vs_multipliers"),
+    pytest.param(_paper_tradeoff, id="01_accuracy_vs_cost"),
     pytest.param(_spiral, id="02_spiral_roundtrip_panels"),
     pytest.param(_collapse, id="02_collapse_vs_dimension"),
     pytest.param(_ablation, id="02_accuracy_curves"),

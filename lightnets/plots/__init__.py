@@ -308,3 +308,4 @@ def pointing_game_bars(scores: dict, chance: float = None):
 
 # Lesson 04's figures (compound scaling) live in their own module.
 from lightnets.plots.scaling import *  # noqa: E402,F401,F403
+from lightnets.plots.tradeoff import *  # noqa: E402,F401,F403
