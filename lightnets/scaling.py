@@ -268,13 +268,14 @@ def compound_state(alpha: float, beta: float, gamma: float, phi: float) -> Compo
                          here.params if here else None, curve, variants)
 
 
-# --- MobileNetV1's two multipliers (§4.2 width α, §4.3 resolution ρ) ---------------------------
+# --- MobileNetV1's two multipliers (§3.3 width α, eq. 6; §3.4 resolution ρ, eq. 7) -------------
 
 
 def width_resolution_prediction(macs: float, params: float, width_mult: float,
                                 resolution_mult: float) -> tuple:
     """(MACs, parameters) the full model's cost predicts at width α and resolution ρ: MobileNetV1
-    §4.2–4.3, the cost falls "roughly by α² and ρ²", the parameters by α² (ρ leaves them alone)."""
+    §3.3–3.4 (eqs. 6–7), the cost falls "roughly by α² and ρ²", the parameters by α² (ρ leaves
+    them alone)."""
     check_float("width_mult", width_mult, 0.0, None, low_inclusive=False)
     check_float("resolution_mult", resolution_mult, 0.0, None, low_inclusive=False)
     return macs * width_mult ** 2 * resolution_mult ** 2, params * width_mult ** 2
