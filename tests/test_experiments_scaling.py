@@ -138,3 +138,17 @@ def test_experiment_fig7_scaled_cams_share_scenes_and_score_the_pointing_game():
     fig, data = plots.cam_grid(cams["images"][:2], {kind: cams[kind]["maps"][:2] for kind in experiment.KINDS})
     plt.close(fig)
     assert data["titles"] == list(experiment.KINDS)
+
+
+def test_experiment_coarse_task_draws_stripes_that_32_px_resolve():
+    datasets = experiment.Datasets(4, 4, seed=0, task="coarse")
+    assert datasets.data == experiment.COARSE_DATA and min(datasets.data["period"]) * 32 >= 4
+    train, val = datasets(32)
+    assert len(train) == 4 and len(val) == 4 and train.class_names == val.class_names
+    with pytest.raises(ValueError, match="task"):
+        experiment.Datasets(4, 4, seed=0, task="imagenet")
+
+
+def test_experiment_cli_rejects_an_unknown_task():
+    with pytest.raises(SystemExit):
+        experiment.main(["--task", "imagenet"])
