@@ -96,7 +96,8 @@ def lookup(codes: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     _check_tensor("codes", codes, integer=True)
     _check_tensor("table", table, integer=True)
     if table.shape != (256,):
-        raise ValueError(f"table must have 256 entries (one per int8 code), got shape {tuple(table.shape)}")
+        raise ValueError(f"table must have 256 entries (one per int8 code), "
+                         f"got shape {tuple(table.shape)}")
     if codes.numel() and (codes.min() < INT8[0] or codes.max() > INT8[1]):
         raise ValueError(f"codes must be int8 codes in [{INT8[0]}, {INT8[1]}], "
                          f"got values from {int(codes.min())} to {int(codes.max())}")

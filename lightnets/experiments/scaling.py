@@ -47,7 +47,8 @@ DATA = {"clutter": 0.5, "scale": (0.15, 0.3), "period": (0.05, 0.1)}
 # segments, stripes themselves) so that telling the disc from the background takes filters
 # (width) and context (depth).
 COARSE_DATA = {"clutter": 1.0, "scale": (0.15, 0.3), "period": (0.15, 0.3)}
-TASKS = {"stripes": ("lightnets.data.Stripes", DATA), "coarse": ("lightnets.data.Stripes", COARSE_DATA)}
+TASKS = {"stripes": ("lightnets.data.Stripes", DATA),
+         "coarse": ("lightnets.data.Stripes", COARSE_DATA)}
 TRAINING = {"train_size": 1500, "val_size": 500, "epochs": 6, "batch_size": 64, "lr": 5e-3}
 # Stochastic depth and heavy dropout regularise long ImageNet runs; five short epochs need neither.
 MODEL_OPTIONS = {"dropout": 0.1, "stochastic_depth_prob": 0.0}
@@ -231,7 +232,8 @@ def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optiona
     compound scaling with the grid's best coefficients at every φ in ``phis`` (the grid's own run
     is reused where φ = ``search_phi``). Results are written after each run, so an interrupted
     experiment keeps what it finished; running it again resumes. ``task`` is "stripes" (fine
-    stripes: resolution carries the signal) or "coarse" (:data:`COARSE_DATA`: it does not). ``results["seconds"]`` is this call's wall-clock time, data included
+    stripes: resolution carries the signal) or "coarse" (:data:`COARSE_DATA`: it does not).
+    ``results["seconds"]`` is this call's wall-clock time, data included
     (a resumed call counts only its own work).
     """
     import time
@@ -394,7 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--directory", default=str(DEFAULT_DIRECTORY), help="results and checkpoints go here")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--task", choices=tuple(TASKS), default="stripes",
-                        help="stripes: fine stripes, resolution carries the signal; coarse: it does not")
+                        help="stripes: fine stripes, resolution carries the signal; "
+                             "coarse: it does not")
     parser.add_argument("--epochs", type=int, default=TRAINING["epochs"])
     parser.add_argument("--train-size", type=int, default=TRAINING["train_size"])
     parser.add_argument("--val-size", type=int, default=TRAINING["val_size"])

@@ -1,4 +1,5 @@
-"""Block diagrams drawn by code (lessons 03 and 04): MobileNetV3 Figs. 4–5 and EfficientNet Fig. 2.
+"""Block diagrams drawn by code (lessons 03 and 04): MobileNetV3 Figs. 4–5 and EfficientNet
+Fig. 2.
 Each returns ``(figure, data)`` like every :mod:`lightnets.plots` builder; ``data`` holds the
 boxes drawn, so a test can check what the figure says."""
 from __future__ import annotations
