@@ -313,6 +313,25 @@ def curves(results: dict) -> dict:
             for kind in KINDS}
 
 
+def seed_summary(results_list: Sequence[dict]) -> dict:
+    """The same experiment over several seeds: a results dict like one seed's, whose rows carry
+    the mean validation accuracy over the seeds (``val_accuracy``), the half-width of its 95%
+    Student-t interval (``half_width``, sample std with ddof = 1) and the seeds' ``values``.
+    Rows are the runs every seed finished, in the first seed's order."""
+    from lightnets.experiments.tab_transformer import interval
+
+    if len(results_list) < 2:
+        raise ValueError(f"seed_summary needs the results of at least 2 seeds, got {len(results_list)}")
+    by_seed = [{row["name"]: row for row in results["runs"]} for results in results_list]
+    rows = []
+    for row in results_list[0]["runs"]:
+        if all(row["name"] in runs for runs in by_seed):
+            spread = interval([runs[row["name"]]["val_accuracy"] for runs in by_seed])
+            rows.append({**row, "val_accuracy": spread["mean"], "half_width": spread["half_width"],
+                         "values": spread["values"]})
+    return {**results_list[0], "seeds": [results["seed"] for results in results_list], "runs": rows}
+
+
 def load_scaled_models(directory=DEFAULT_DIRECTORY, phi: Optional[float] = None) -> dict:
     """kind → (model in eval mode, its results row) for the depth-, width-, resolution- and
     compound-scaled models at one φ (the largest trained by default), i.e. at a matching cost

@@ -80,18 +80,22 @@ def macs_by_scaling_kind(costs: dict):
     return fig, data
 
 
-def accuracy_vs_macs(curves: dict, grid: list = ()):
+def accuracy_vs_macs(curves: dict, grid: list = (), title: str = "Scaling a tiny EfficientNet on "
+                     "Stripes (EfficientNet Fig. 3 in miniature)"):
     """EfficientNet Fig. 3 / Fig. 8 in miniature: validation accuracy against MACs, one line per way
     of scaling (``curves``: kind → rows sorted by MACs, from
     :func:`lightnets.experiments.scaling.curves`); ``grid`` rows (the STEP 1 search) as grey
-    crosses."""
+    crosses. Rows with a ``half_width`` (a mean over seeds,
+    :func:`lightnets.experiments.scaling.seed_summary`) get error bars of that half-width."""
     data = {kind: {"name": [r["name"] for r in rows], "macs": [r["macs"] for r in rows],
-                   "val_accuracy": [r["val_accuracy"] for r in rows]}
+                   "val_accuracy": [r["val_accuracy"] for r in rows],
+                   "half_width": [r.get("half_width") for r in rows]}
             for kind, rows in curves.items()}
     fig, ax = plt.subplots(figsize=(7, 4))
     for kind, series in data.items():
-        ax.plot([m / 1e6 for m in series["macs"]], series["val_accuracy"], "o-",
-                color=SCALING_COLOURS.get(kind), label=kind)
+        errors = series["half_width"] if all(h is not None for h in series["half_width"]) else None
+        ax.errorbar([m / 1e6 for m in series["macs"]], series["val_accuracy"], yerr=errors,
+                    fmt="o-", capsize=3, color=SCALING_COLOURS.get(kind), label=kind)
     if grid:
         data["grid"] = {"name": [r["name"] for r in grid], "macs": [r["macs"] for r in grid],
                         "val_accuracy": [r["val_accuracy"] for r in grid]}
@@ -102,8 +106,7 @@ def accuracy_vs_macs(curves: dict, grid: list = ()):
     ax.xaxis.set_major_formatter(plain)
     ax.xaxis.set_minor_formatter(plain)
     ax.tick_params(axis="x", which="minor", labelsize=7)
-    finish(fig, ax, "multiply-accumulates (M, log scale)", "validation accuracy",
-           "Scaling a tiny EfficientNet on Stripes (EfficientNet Fig. 3 in miniature)", 8, "both")
+    finish(fig, ax, "multiply-accumulates (M, log scale)", "validation accuracy", title, 8, "both")
     return fig, data
 
 
