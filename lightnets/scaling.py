@@ -242,6 +242,19 @@ def phi_reaching(macs: float, base_macs: float, constraint_value: float):
     return math.log(macs / base_macs) / math.log(constraint_value)
 
 
+def nearest_variant(macs: float) -> tuple:
+    """The released B-variant whose MACs (counted from its plan) are nearest to ``macs`` on a log
+    scale (ties: the smaller variant), with the paper's top-1 for it: ``(name, its MACs, Table 2's
+    top-1 %)``. The accuracy is the paper's ImageNet number for that variant, not a prediction
+    for a network of ``macs``."""
+    from lightnets.models.efficientnet import TABLE_2_TOP1
+
+    check_float("macs", macs, 0.0, None, low_inclusive=False)
+    _, official = _official_macs()
+    name, variant_macs = min(official, key=lambda row: abs(math.log(row[1] / macs)))
+    return name, variant_macs, TABLE_2_TOP1[name.lower()]
+
+
 def compound_state(alpha: float, beta: float, gamma: float, phi: float) -> CompoundState:
     """Everything lesson 04's explorer displays for one slider position, computed from the plan
     (no model is built). Multipliers beyond what the plan accepts (width or depth above 8) leave

@@ -17,7 +17,7 @@ from lightnets import manifold, plots
 from lightnets.models.mobilenet_v1 import (  # noqa: F401 (notebook 01 reads the tables)
     TABLE_6, TABLE_7, TABLE_9, paper_top1)
 from lightnets.scaling import (  # noqa: F401 (compound_state, mobilenet_v1_cost: notebooks)
-    CompoundState, compound_state, mobilenet_v1_cost, width_resolution_prediction)
+    CompoundState, compound_state, mobilenet_v1_cost, nearest_variant, width_resolution_prediction)
 
 
 # One PNG pixel per CSS pixel: the widget image is shown at exactly the size it was drawn.
@@ -152,6 +152,9 @@ def render_compound(alpha: float, beta: float, gamma: float, phi: float) -> str:
         ("actual MACs (rounded plan)", actual),
         ("parameters", "—" if state.params is None else f"{state.params / 1e6:.2f} M"),
     ]
+    name, variant_macs, top1 = nearest_variant(state.macs or state.predicted_macs)
+    rows.append(("nearest B-variant by MACs",
+                 f"{name} ({variant_macs / 1e6:,.0f} M): the paper's top-1, {top1:.1f}% (Table 2)"))
     table = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>"
                     for k, v in rows)
     return f"<table>{table}</table>"

@@ -313,3 +313,5 @@ def pointing_game_bars(scores: dict, chance: float = None):
 from lightnets.plots.scaling import *  # noqa: E402,F401,F403
 from lightnets.plots.tradeoff import *  # noqa: E402,F401,F403
 from lightnets.plots.filters import *  # noqa: E402,F401,F403
+# Block diagrams of lessons 03 and 04 (MobileNetV3 Figs. 4-5, EfficientNet Fig. 2).
+from lightnets.plots.diagrams import *  # noqa: E402,F401,F403
