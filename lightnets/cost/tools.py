@@ -97,10 +97,12 @@ def ptflops(row: LayerCost, batch: int) -> int:
 
 
 def ptflops_aten(row: LayerCost, batch: int) -> int:
-    """ATen operations (ptflops 0.7.3+, aten backend, its default): aten.convolution and the
-    matrix products mm, matmul, addmm, bmm, one per multiply-accumulate; biases, BatchNorm,
-    activations, pooling and element-wise operations are not in its table."""
-    return row.macs if row.op in ("conv", "linear") else 0
+    """ATen operations (ptflops 0.7.3+, aten backend; pass ``backend="aten"``: 0.7.5's code
+    default is "pytorch" although its README says "aten"): aten.convolution and the matrix
+    products mm, matmul, addmm, bmm, one per multiply-accumulate, plus one add per output element
+    for a convolution's or addmm's bias; BatchNorm, activations, pooling and element-wise
+    operations are not in its table."""
+    return row.macs if row.op in ("conv", "linear", "bias") else 0
 
 
 def fvcore(row: LayerCost, batch: int) -> int:
@@ -147,8 +149,8 @@ _TOOLS: dict[str, tuple[Callable[[LayerCost, int], int], int]] = {
     "flop_counter": (flop_counter, 2),
     "ptflops_aten": (ptflops_aten, 1),
 }
-# The tools tool_counts reports by default (ptflops' aten backend counts what "paper" counts on
-# these networks, so it is there on request only).
+# The tools tool_counts reports by default; ptflops' aten backend (the paper's count plus biases)
+# is there on request.
 TOOLS = ("paper", "all", "thop", "ptflops", "fvcore", "torchinfo", "flop_counter")
 TOOL_RULES = {name: " ".join(inspect.getdoc(rule).split()) for name, (rule, _) in _TOOLS.items()}
 
