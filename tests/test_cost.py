@@ -299,9 +299,10 @@ def test_cost_shares_plot_returns_the_shares_it_draws():
     from lightnets import plots
 
     cost = lightnets.profile(lightnets.create_model("mobilenet_v1"))
-    fig, data = plots.cost_shares(cost, {"pointwise": 94.86})
-    assert dict(zip(data["type"], data["ours_percent"]))["pointwise"] == 94.86  # MobileNetV1 Table 2
+    fig, data = plots.cost_shares({"MobileNetV1": cost}, {"pointwise": 94.86})
+    assert dict(zip(data["type"], data["percent"]["MobileNetV1"]))["pointwise"] == 94.86  # Table 2
     assert dict(zip(data["type"], data["paper_percent"]))["depthwise"] is None
+    assert fig.axes[0].get_xscale() == "linear"  # a 0.18 % share must read beside 95 %
 
 
 def test_tool_counts_chart_totals_match_tool_counts():
