@@ -5,8 +5,8 @@ from lightnets.exercises._question import Question, choice, numeric
 
 
 def _smallest_groups() -> int:
-    # The smallest g dividing 256 for which a 3×3 grouped conv (256 → 256, 28×28) costs no more than
-    # the 1×1 conv with the same channels.
+    # The smallest g dividing 256 for which a 3×3 grouped conv (256 → 256, 28×28) costs no more
+    # than the 1×1 conv with the same channels.
     from lightnets.cost import grouped_conv_macs, pointwise_conv_macs
     pointwise = pointwise_conv_macs(256, 256, 28)
     return next(g for g in range(1, 257)
@@ -29,8 +29,8 @@ def _fc_share_percent(width_mult: float) -> float:
 
 q1 = Question(
     name="lesson06.q1",
-    prompt="The smallest number of groups g (a divisor of 256) for which a 3×3 grouped convolution "
-           "256 → 256 on a 28×28 map costs no more Mult-Adds than a 1×1 convolution.",
+    prompt="The smallest number of groups g (a divisor of 256) for which a 3×3 grouped "
+           "convolution 256 → 256 on a 28×28 map costs no more Mult-Adds than a 1×1 convolution.",
     checker=numeric(_smallest_groups, mistakes=[
         (lambda: 9, "9 makes the costs equal on paper, but a grouped conv needs g to divide the "
                     "channels: 256 % 9 ≠ 0")]),
@@ -67,7 +67,8 @@ q3 = Question(
     hints=["Sum the rows of type 'linear' in `profile(create_model('mobilenet_v1', "
            "width_mult=0.5)).by_layer`."],
     solution_code="cost = profile(create_model('mobilenet_v1', width_mult=0.5))\n"
-                  "answer = 100 * sum(r.macs for r in cost.by_layer if r.type == 'linear') / cost.macs",
+                  "answer = 100 * sum(r.macs for r in cost.by_layer if r.type == 'linear')"
+                  " / cost.macs",
 )
 
 
@@ -81,7 +82,8 @@ def _ptflops_relu_millions() -> float:
 def _relu_elements_millions() -> float:
     from lightnets import create_model
     from lightnets.cost import tool_counts
-    return tool_counts(create_model("mobilenet_v1"), tools=("all",))["all"].parts["activation"] / 1e6
+    counts = tool_counts(create_model("mobilenet_v1"), tools=("all",))
+    return counts["all"].parts["activation"] / 1e6
 
 
 def _fc_share_ratio() -> float:
