@@ -1,6 +1,7 @@
 """The zoo at a glance: every registered model's measured cost beside what its paper reports."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -18,6 +19,16 @@ class ZooRow:
     reported_params_millions: Optional[float]
     reported_mult_adds_millions: Optional[float]
     source: str
+    # What the model is built for: "ImageNet" (1000 classes) or "CIFAR" (DenseNet-BC's 32 px,
+    # 10 classes). A scatter mixes only one, since a 32-px network's cost is not comparable.
+    dataset: str = "ImageNet"
+
+
+def _dataset(spec) -> str:
+    # A builder's default class count says what it was built for (create_model uses the same).
+    default = inspect.signature(spec.builder).parameters.get("num_classes")
+    classes = 1000 if default is None or default.default is inspect.Parameter.empty else default.default
+    return "ImageNet" if classes == 1000 else "CIFAR"
 
 
 def zoo_rows(names: Optional[Iterable[str]] = None) -> list:
@@ -39,7 +50,7 @@ def zoo_rows(names: Optional[Iterable[str]] = None) -> list:
             name, spec.family, spec.resolution, cost.params, cost.macs,
             reported.params_millions if reported else None,
             reported.mult_adds_millions if reported else None,
-            reported.source if reported else "",
+            reported.source if reported else "", _dataset(spec),
         ))
     return rows
 
