@@ -2,9 +2,15 @@
 
 In an int8 network every tensor is ``scale · (code - zero_point)`` with integer codes. The hard
 sigmoid ReLU6(x + 3) / 6 is piecewise linear, so on codes it is an integer add, a clamp and one
-fixed-point multiply, and it gives the correctly rounded answer for every input code. The sigmoid
-has no such form: an integer kernel must approximate it (a table, a polynomial, a piecewise-linear
-fit), and different kernels round differently, which is the "potential numerical precision loss
+fixed-point multiply, and it gives the correctly rounded answer for every input code.
+
+An int8 input has only 256 codes, so the sigmoid can be exact too: a 256-entry lookup table
+(:func:`sigmoid_table`), filled once in float for the input and output scales, is the correctly
+rounded sigmoid of every code. What the hard sigmoid saves is the table (one per pair of scales,
+filled offline) and the exponential it is filled with; it is one formula that gives the same codes
+on every backend and at every precision, and it fuses into the preceding layer as a clamp. Kernels
+that approximate the sigmoid instead of tabulating it (a polynomial, a piecewise-linear fit such as
+:func:`plan_sigmoid`) round differently from one another: the "potential numerical precision loss
 caused by different implementations of approximate sigmoid" that §5.2 avoids.
 """
 from __future__ import annotations
@@ -74,6 +80,28 @@ def hard_sigmoid_int(codes: torch.Tensor, scale: float, out_scale: float = 1 / 2
     numerator, denominator = round(1 / out_scale), 2 * shift
     rounded = torch.div(2 * clamped * numerator + denominator, 2 * denominator, rounding_mode="floor")
     return torch.clamp(rounded, *UINT8)
+
+
+def sigmoid_table(scale: float, out_scale: float = 1 / 256) -> torch.Tensor:
+    """The 256-entry table of uint8 sigmoid codes for int8 input codes at ``scale``: entry
+    ``q + 128`` is round(σ(q · scale) / out_scale), clamped to uint8, computed in float64."""
+    scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
+    out_scale = check_float("out_scale", out_scale, 2.0**-20, 1.0)
+    codes = torch.arange(INT8[0], INT8[1] + 1, dtype=torch.int64)
+    return quantize(torch.sigmoid(dequantize(codes, scale)), out_scale, bounds=UINT8)
+
+
+def lookup(codes: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """Apply a 256-entry ``table`` (:func:`sigmoid_table`) to int8 ``codes``: one gather."""
+    _check_tensor("codes", codes, integer=True)
+    _check_tensor("table", table, integer=True)
+    if table.shape != (256,):
+        raise ValueError(f"table must have 256 entries (one per int8 code), "
+                         f"got shape {tuple(table.shape)}")
+    if codes.numel() and (codes.min() < INT8[0] or codes.max() > INT8[1]):
+        raise ValueError(f"codes must be int8 codes in [{INT8[0]}, {INT8[1]}], "
+                         f"got values from {int(codes.min())} to {int(codes.max())}")
+    return table[codes - INT8[0]]
 
 
 def plan_sigmoid(x: torch.Tensor) -> torch.Tensor:

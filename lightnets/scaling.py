@@ -242,6 +242,19 @@ def phi_reaching(macs: float, base_macs: float, constraint_value: float):
     return math.log(macs / base_macs) / math.log(constraint_value)
 
 
+def nearest_variant(macs: float) -> tuple:
+    """The released B-variant whose MACs (counted from its plan) are nearest to ``macs`` on a log
+    scale (ties: the smaller variant), with the paper's top-1 for it: ``(name, its MACs, Table 2's
+    top-1 %)``. The accuracy is the paper's ImageNet number for that variant, not a prediction
+    for a network of ``macs``."""
+    from lightnets.models.efficientnet import TABLE_2_TOP1
+
+    check_float("macs", macs, 0.0, None, low_inclusive=False)
+    _, official = _official_macs()
+    name, variant_macs = min(official, key=lambda row: abs(math.log(row[1] / macs)))
+    return name, variant_macs, TABLE_2_TOP1[name.lower()]
+
+
 def compound_state(alpha: float, beta: float, gamma: float, phi: float) -> CompoundState:
     """Everything lesson 04's explorer displays for one slider position, computed from the plan
     (no model is built). Multipliers beyond what the plan accepts (width or depth above 8) leave
@@ -268,13 +281,14 @@ def compound_state(alpha: float, beta: float, gamma: float, phi: float) -> Compo
                          here.params if here else None, curve, variants)
 
 
-# --- MobileNetV1's two multipliers (§4.2 width α, §4.3 resolution ρ) ---------------------------
+# --- MobileNetV1's two multipliers (§3.3 width α, eq. 6; §3.4 resolution ρ, eq. 7) -------------
 
 
 def width_resolution_prediction(macs: float, params: float, width_mult: float,
                                 resolution_mult: float) -> tuple:
     """(MACs, parameters) the full model's cost predicts at width α and resolution ρ: MobileNetV1
-    §4.2–4.3, the cost falls "roughly by α² and ρ²", the parameters by α² (ρ leaves them alone)."""
+    §3.3–3.4 (eqs. 6–7), the cost falls "roughly by α² and ρ²", the parameters by α² (ρ leaves
+    them alone)."""
     check_float("width_mult", width_mult, 0.0, None, low_inclusive=False)
     check_float("resolution_mult", resolution_mult, 0.0, None, low_inclusive=False)
     return macs * width_mult ** 2 * resolution_mult ** 2, params * width_mult ** 2

@@ -14,9 +14,10 @@ import io
 import matplotlib.pyplot as plt
 
 from lightnets import manifold, plots
-from lightnets.models.mobilenet_v1 import TABLE_6, TABLE_7  # noqa: F401 (notebook 01 reads them)
+from lightnets.models.mobilenet_v1 import (  # noqa: F401 (notebook 01 reads the tables)
+    TABLE_6, TABLE_7, TABLE_9, paper_top1)
 from lightnets.scaling import (  # noqa: F401 (compound_state, mobilenet_v1_cost: notebooks)
-    CompoundState, compound_state, mobilenet_v1_cost, width_resolution_prediction)
+    CompoundState, compound_state, mobilenet_v1_cost, nearest_variant, width_resolution_prediction)
 
 
 # One PNG pixel per CSS pixel: the widget image is shown at exactly the size it was drawn.
@@ -75,24 +76,30 @@ def spiral_widget(n: int = 5, seed: int = 0):
     return w.VBox([w.HBox([n_slider, seed_slider]), text, image])
 
 
-# --- MobileNetV1 width α and resolution ρ (§4.2-4.3, Tables 6 and 7) ---------------------------
+# --- MobileNetV1 width α and resolution ρ (§3.3-3.4, eqs. 6-7; Tables 6 and 7) -----------------
 
 
 def render_width_resolution(width_mult: float, resolution: int) -> str:
-    """HTML: our cost at (α, ρ) beside the α²ρ² prediction and the paper's Tables 6 and 7."""
+    """HTML: our cost at (α, ρ) beside the α²ρ² prediction and the paper's Tables 6, 7 and 9, with
+    the paper's ImageNet top-1 for this (α, ρ) where it prints one ("not in the paper" where not:
+    its Fig. 4 has all 16 pairs, but only as points on a graph)."""
     macs, params = mobilenet_v1_cost(width_mult, resolution)
     rho = resolution / 224
     predicted_macs, predicted_params = width_resolution_prediction(
         *mobilenet_v1_cost(1.0, 224), width_mult, rho)
+    found = paper_top1(width_mult, resolution)
+    top1 = f"{found[0]}% ({found[1]})" if found else "not in the paper"
     rows = [f"<tr><td>ours, α = {width_mult}, ρ = {rho:.3f} ({resolution} px)</td>"
-            f"<td>{macs / 1e6:.1f}</td><td>{params / 1e6:.2f}</td></tr>",
+            f"<td>{macs / 1e6:.1f}</td><td>{params / 1e6:.2f}</td><td>{top1}</td></tr>",
             f"<tr><td>α² ρ² × full model</td><td>{predicted_macs / 1e6:.1f}</td>"
-            f"<td>{predicted_params / 1e6:.2f} (α²)</td></tr>"]
-    rows += [f"<tr><td>paper Table 6, α = {a}</td><td>{r.mult_adds_millions}</td>"
-             f"<td>{r.params_millions}</td></tr>" for a, r in TABLE_6.items()]
-    rows += [f"<tr><td>paper Table 7, {side} px</td><td>{r.mult_adds_millions}</td>"
-             f"<td>{r.params_millions}</td></tr>" for side, r in TABLE_7.items()]
-    head = "<tr><th>MobileNetV1</th><th>Mult-Adds (M)</th><th>params (M)</th></tr>"
+            f"<td>{predicted_params / 1e6:.2f} (α²)</td><td></td></tr>"]
+    paper = [(f"Table 6, α = {a}", r) for a, r in TABLE_6.items()]
+    paper += [(f"Table 7, {side} px", r) for side, r in TABLE_7.items()]
+    paper += [("Table 9, α = 0.5, 160 px", TABLE_9["0.50 MobileNet-160"])]
+    rows += [f"<tr><td>paper {name}</td><td>{r.mult_adds_millions}</td>"
+             f"<td>{r.params_millions}</td><td>{r.top1_percent}%</td></tr>" for name, r in paper]
+    head = ("<tr><th>MobileNetV1</th><th>Mult-Adds (M)</th><th>params (M)</th>"
+            "<th>ImageNet top-1 (paper)</th></tr>")
     return "<table>" + head + "".join(rows) + "</table>"
 
 
@@ -145,6 +152,9 @@ def render_compound(alpha: float, beta: float, gamma: float, phi: float) -> str:
         ("actual MACs (rounded plan)", actual),
         ("parameters", "—" if state.params is None else f"{state.params / 1e6:.2f} M"),
     ]
+    name, variant_macs, top1 = nearest_variant(state.macs or state.predicted_macs)
+    rows.append(("nearest B-variant by MACs",
+                 f"{name} ({variant_macs / 1e6:,.0f} M): the paper's top-1, {top1:.1f}% (Table 2)"))
     table = "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(v)}</b></td></tr>"
                     for k, v in rows)
     return f"<table>{table}</table>"

@@ -134,7 +134,7 @@ def test_profile_rows_carry_shapes_kernel_and_groups():
 # --- the closed-form formulas ----------------------------------------------------------------------
 
 
-def test_depthwise_separable_costs_one_over_n_plus_one_over_k2_of_a_standard_conv():  # MobileNetV1 eq. 5
+def test_depthwise_separable_costs_one_over_n_plus_one_over_k2_of_a_standard_conv():  # V1 §3.1
     separable = costmod.depthwise_conv_macs(512, 3, 14) + costmod.pointwise_conv_macs(512, 512, 14)
     assert separable / costmod.standard_conv_macs(512, 512, 3, 14) == pytest.approx(1 / 512 + 1 / 9)
 

@@ -193,3 +193,22 @@ def test_efficientnet_summarises_with_torchinfo():
     torchinfo = pytest.importorskip("torchinfo")
     stats = torchinfo.summary(lightnets.create_model("efficientnet_b0"), input_size=(1, 3, 64, 64), verbose=0)
     assert stats.total_params == TORCHVISION["b0"][0]
+
+
+def test_efficientnet_table2_top1_rises_with_every_variant():
+    from lightnets.models.efficientnet import TABLE_2, TABLE_2_TOP1
+
+    assert list(TABLE_2_TOP1) == list(TABLE_2)
+    top1 = list(TABLE_2_TOP1.values())
+    assert top1[0] == 77.1 and top1[-1] == 84.3 and top1 == sorted(top1)
+
+
+def test_efficientnet_table3_compound_beats_every_single_dimension_at_similar_flops():
+    from lightnets.models.efficientnet import TABLE_3, TABLE_7
+
+    for network, rows in [*TABLE_3.items(), ("EfficientNet-B0", TABLE_7)]:
+        by_kind = {row.scaling: row for row in rows}
+        single = [row for row in rows if row.scaling not in ("baseline", "compound")]
+        assert all(by_kind["compound"].top1_percent > row.top1_percent for row in single), network
+        assert all(abs(row.flops_billions / by_kind["compound"].flops_billions - 1) < 0.2
+                   for row in single), network

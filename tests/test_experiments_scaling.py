@@ -138,3 +138,39 @@ def test_experiment_fig7_scaled_cams_share_scenes_and_score_the_pointing_game():
     fig, data = plots.cam_grid(cams["images"][:2], {kind: cams[kind]["maps"][:2] for kind in experiment.KINDS})
     plt.close(fig)
     assert data["titles"] == list(experiment.KINDS)
+
+
+def test_experiment_coarse_task_draws_stripes_that_32_px_resolve():
+    datasets = experiment.Datasets(4, 4, seed=0, task="coarse")
+    assert datasets.data == experiment.COARSE_DATA and min(datasets.data["period"]) * 32 >= 4
+    train, val = datasets(32)
+    assert len(train) == 4 and len(val) == 4 and train.class_names == val.class_names
+    with pytest.raises(ValueError, match="task"):
+        experiment.Datasets(4, 4, seed=0, task="imagenet")
+
+
+def test_experiment_cli_rejects_an_unknown_task():
+    with pytest.raises(SystemExit):
+        experiment.main(["--task", "imagenet"])
+
+
+def test_experiment_seed_summary_means_each_run_over_the_coarse_seeds_with_an_interval():
+    import statistics
+
+    import matplotlib.pyplot as plt
+
+    from lightnets import plots
+
+    seeds = [experiment.load_results(experiment.DEFAULT_DIRECTORY.parent / f"scaling_coarse_seed{s}")
+             for s in (0, 1, 2)]
+    summary = experiment.seed_summary(seeds)
+    assert summary["seeds"] == [0, 1, 2] and summary["task"] == "coarse"
+    base = summary["runs"][0]
+    values = [s["runs"][0]["val_accuracy"] for s in seeds]
+    assert base["val_accuracy"] == pytest.approx(statistics.mean(values))
+    assert base["half_width"] == pytest.approx(4.302653 * statistics.stdev(values) / 3 ** 0.5, rel=1e-5)
+    fig, data = plots.accuracy_vs_macs(experiment.curves(summary), title="coarse")
+    plt.close(fig)
+    assert all(h is not None for h in data["resolution"]["half_width"])
+    with pytest.raises(ValueError, match="2 seeds"):
+        experiment.seed_summary(seeds[:1])

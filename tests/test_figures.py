@@ -151,8 +151,25 @@ def _accuracy_vs_macs():
 def _resolutions():
     from lightnets.data import Stripes
 
-    return plots.images_by_resolution({side: Stripes(6, side, seed=1, clutter=0.5, period=(0.05, 0.1))
-                                       for side in (32, 45, 64)}, count=6)
+    return plots.images_by_resolution(Stripes(6, 64, seed=1, clutter=0.5, period=(0.05, 0.1)),
+                                      (32, 45, 64), count=6)
+
+
+def _se_block():
+    return plots.se_block_diagram()
+
+
+def _last_stage():
+    endings = {"original": [("1×1 conv → 960", "conv", 7.5e6), ("3×3 depthwise", "dw", 0.4e6),
+                            ("1×1 conv → 320", "conv", 15e6), ("1×1 conv → 1280", "conv", 20e6),
+                            ("average pool", "pool", 0), ("1×1 → 1000", "linear", 1.3e6)],
+               "efficient": [("1×1 conv → 960", "conv", 7.5e6), ("average pool", "pool", 0),
+                             ("1×1 → 1280", "linear", 1.2e6), ("1×1 → 1000", "linear", 1.3e6)]}
+    return plots.last_stage_diagram(endings)
+
+
+def _scaling_diagram():
+    return plots.scaling_diagram()
 
 
 def _cost_vs_multipliers():
@@ -176,6 +193,10 @@ def _paper_tradeoff():
     return plots.accuracy_vs_cost(series, "MobileNetV1 Tables 6 and 7", current=(300, None, "now"))
 
 
+def _separable_filters():
+    return plots.separable_filters()
+
+
 def _xfail(item):
     return pytest.mark.xfail(strict=True, reason=f"issue 19: {item}")
 
@@ -185,6 +206,7 @@ FIGURES = [
     pytest.param(_alpha_ladder, id="00_params_vs_macs_alpha_ladder"),
     pytest.param(_cost_vs_multipliers, id="01_cost_vs_multipliers"),
     pytest.param(_paper_tradeoff, id="01_accuracy_vs_cost"),
+    pytest.param(_separable_filters, id="01_separable_filters"),
     pytest.param(_spiral, id="02_spiral_roundtrip_panels"),
     pytest.param(_collapse, id="02_collapse_vs_dimension"),
     pytest.param(_ablation, id="02_accuracy_curves"),
@@ -192,6 +214,9 @@ FIGURES = [
     pytest.param(_compound, id="04_compound_curve"),
     pytest.param(_by_kind, id="04_macs_by_scaling_kind"),
     pytest.param(_resolutions, id="04_images_by_resolution"),
+    pytest.param(_se_block, id="03_se_block_diagram"),
+    pytest.param(_last_stage, id="03_last_stage_diagram"),
+    pytest.param(_scaling_diagram, id="04_scaling_diagram"),
     pytest.param(_accuracy_vs_macs, id="04_accuracy_vs_macs"),
     pytest.param(_cam_grid, id="05_cam_grid"),
     pytest.param(_pointing, id="05_pointing_game_bars"),
@@ -227,8 +252,7 @@ def test_figure_reads_at_its_size(build):
 
 
 # issue 19 asks for a title on every figure; these have none yet.
-UNTITLED = {"01_cost_vs_multipliers",
-            "02_collapse_vs_dimension", "02_accuracy_curves", "05_pointing_game_bars"}
+UNTITLED = {"02_collapse_vs_dimension", "02_accuracy_curves", "05_pointing_game_bars"}
 
 
 @pytest.mark.parametrize("build", FIGURES)
@@ -270,3 +294,14 @@ def _descendants(widget):
     yield widget
     for child in getattr(widget, "children", ()):
         yield from _descendants(child)
+
+
+def test_images_by_resolution_shows_the_same_scene_in_every_row():
+    """issue 19: each row once drew its own random scenes; now each row is the same scene shrunk."""
+    import torch
+
+    fig, data = _resolutions()
+    plt.close(fig)
+    small = torch.nn.functional.interpolate(data["images"][64], size=(32, 32), mode="area")
+    assert torch.allclose(small, data["images"][32])
+    assert data["class_names"] == ["0°", "45°", "90°", "135°", "0°", "45°"]

@@ -1,7 +1,10 @@
 import pytest
+import torch
 
 import lightnets
-from lightnets.models.mobilenet_v1 import TABLE_1, TABLE_2, TABLE_6, TABLE_7
+from lightnets.models.mobilenet_v1 import (TABLE_1, TABLE_2, TABLE_4, TABLE_5, TABLE_6, TABLE_7,
+                                           TABLE_8, TABLE_9, full_conv_mobilenet_v1, paper_top1,
+                                           shallow_mobilenet_v1)
 
 
 def test_table_1_input_sizes_follow_from_the_strides():
@@ -47,9 +50,39 @@ def test_mobilenet_v1_table2_weight_shares_by_layer_type(profile_of):
 
 
 def test_mobilenet_v1_uses_relu_after_every_layer():
-    """§3.1: every layer but the final FC is followed by BatchNorm and ReLU (not ReLU6)."""
+    """§3.2: every layer but the final FC is followed by BatchNorm and ReLU (not ReLU6)."""
     import torch.nn as nn
 
     model = lightnets.create_model("mobilenet_v1")
     assert sum(isinstance(m, nn.ReLU) for m in model.modules()) == 27
     assert not any(isinstance(m, nn.ReLU6) for m in model.modules())
+
+
+def test_mobilenet_v1_tables_4_5_8_9_hold_the_printed_figures():
+    assert TABLE_4["Conv MobileNet"] == (71.7, 4866, 29.3) and TABLE_4["MobileNet"] == TABLE_6[1.0]
+    assert TABLE_5 == {"0.75 MobileNet": TABLE_6[0.75], "Shallow MobileNet": (65.3, 307, 2.9)}
+    assert TABLE_8["VGG 16"] == (71.5, 15300, 138) and TABLE_8["GoogleNet"] == (69.8, 1550, 6.8)
+    assert TABLE_9["0.50 MobileNet-160"] == (60.2, 76, 1.32)
+
+
+def test_mobilenet_v1_table4_full_convolution_variant_costs_4866m_and_29_3m_params():
+    cost = lightnets.profile(full_conv_mobilenet_v1())
+    assert cost.macs / 1e6 == pytest.approx(4866, rel=0.001)  # ours 4867.3 M
+    assert round(cost.params / 1e6, 1) == 29.3
+
+
+def test_mobilenet_v1_table5_shallow_variant_costs_307m_and_2_9m_params():
+    cost = lightnets.profile(shallow_mobilenet_v1())
+    assert round(cost.macs / 1e6) == 307 and round(cost.params / 1e6, 1) == 2.9
+    assert shallow_mobilenet_v1().eval()(torch.zeros(1, 3, 224, 224)).shape == (1, 1000)
+
+
+def test_mobilenet_v1_table9_half_width_at_160px_costs_76m(profile_of):
+    cost = profile_of("mobilenet_v1", width_mult=0.5, resolution=160)
+    assert int(cost.macs / 1e6) == 76  # the paper truncates, as Table 7's 290 M (ours 290.7 M)
+
+
+def test_paper_top1_only_where_the_paper_prints_one():
+    assert paper_top1(0.25, 224) == (50.6, "Table 6") and paper_top1(1.0, 192) == (69.1, "Table 7")
+    assert paper_top1(0.5, 160) == (60.2, "Table 9")
+    assert paper_top1(0.75, 192) is None and paper_top1(0.5, 128) is None

@@ -120,3 +120,26 @@ def test_mobilenet_v3_summarises_with_torchinfo():
     torchinfo = pytest.importorskip("torchinfo")
     stats = torchinfo.summary(lightnets.create_model("mobilenet_v3_small"), input_size=(1, 3, 64, 64), verbose=0)
     assert stats.total_params == 2_542_856
+
+
+def test_mobilenet_v3_table3_large_row_is_our_model_within_2_percent_of_mult_adds():
+    import lightnets
+    from lightnets.models import mobilenet_v3 as v3
+
+    rows = {row.network: row for row in v3.TABLE_3}
+    large = lightnets.profile(lightnets.create_model("mobilenet_v3_large"))
+    assert rows["V3-Large 1.0"].top1_percent == 75.2
+    assert abs(large.macs / 1e6 - rows["V3-Large 1.0"].mult_adds_millions) / 219 < 0.02
+    # Table 3: V3-Large matches MnasNet-A1's accuracy at 70% of its Mult-Adds
+    assert rows["V3-Large 1.0"].top1_percent == rows["MnasNet-A1"].top1_percent
+    assert rows["V3-Large 1.0"].mult_adds_millions < 0.7 * rows["MnasNet-A1"].mult_adds_millions
+
+
+def test_mobilenet_v3_table3_small_row_counts_1280_features_where_torchvision_has_1024():
+    import lightnets
+    from lightnets.models import mobilenet_v3 as v3
+
+    small = {row.network: row for row in v3.TABLE_3}["V3-Small 1.0"]
+    ours = lightnets.profile(lightnets.create_model("mobilenet_v3_small")).params
+    extra = 576 * 256 + 256 + 256 * 1000  # 1280 instead of 1024 features: two wider linear layers
+    assert abs((ours + extra) / 1e6 - small.params_millions) < 0.05

@@ -1,3 +1,4 @@
+import math
 from fractions import Fraction
 
 import pytest
@@ -31,3 +32,19 @@ def test_plan_sigmoid_is_within_two_percent_of_the_sigmoid_and_symmetric():
     x = torch.linspace(-8, 8, 1601, dtype=torch.float64)
     assert (q.plan_sigmoid(x) - torch.sigmoid(x)).abs().max() < 0.02
     assert torch.allclose(q.plan_sigmoid(-x), 1 - q.plan_sigmoid(x))
+
+
+def test_sigmoid_table_is_the_correctly_rounded_sigmoid_of_every_int8_code():
+    codes = torch.arange(-128, 128)
+    table = q.sigmoid_table(0.05)
+    exact = q.quantize(torch.sigmoid(q.dequantize(codes, 0.05)), 1 / 256, bounds=q.UINT8)
+    assert table.shape == (256,) and torch.equal(q.lookup(codes, table), exact)
+    assert int(table[0]) == round(256 / (1 + math.exp(6.4))) and int(table[-1]) == 255
+
+
+def test_lookup_rejects_codes_outside_int8_and_tables_of_the_wrong_size():
+    table = q.sigmoid_table(0.05)
+    with pytest.raises(ValueError, match="int8"):
+        q.lookup(torch.tensor([128]), table)
+    with pytest.raises(ValueError, match="256"):
+        q.lookup(torch.tensor([0]), table[:10])

@@ -34,5 +34,16 @@ def test_render_width_resolution_160px_matches_table7_290m():
     assert "<td>290.7</td>" in widgets.render_width_resolution(1.0, 160)  # Table 7: 290 M
 
 
+def test_render_width_resolution_shows_the_papers_top1_where_it_prints_one():
+    assert "<td>63.7% (Table 6)</td>" in widgets.render_width_resolution(0.5, 224)
+    assert "<td>67.2% (Table 7)</td>" in widgets.render_width_resolution(1.0, 160)
+    assert "<td>60.2% (Table 9)</td>" in widgets.render_width_resolution(0.5, 160)
+
+
+def test_render_width_resolution_says_not_in_the_paper_elsewhere():
+    html = widgets.render_width_resolution(0.75, 192)  # only a point on Fig. 4's graph
+    assert "<td>not in the paper</td>" in html and "%" not in html.split("</tr>")[1]
+
+
 def test_render_width_resolution_plot_is_a_png():
     assert widgets.render_width_resolution_plot(0.75, 192).startswith(PNG)

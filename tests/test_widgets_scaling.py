@@ -102,3 +102,14 @@ def test_plots_compound_curve_and_macs_by_kind_return_what_they_drew():
     # eq. 3 in log scale: compound's predicted growth is the product of the three single ones
     growth = {kind: series["predicted_macs"][2] / series["predicted_macs"][0] for kind, series in data.items()}
     assert growth["compound"] == pytest.approx(growth["depth"] * growth["width"] * growth["resolution"])
+
+
+def test_widgets_render_compound_names_the_papers_top1_of_the_nearest_variant():
+    from lightnets.models.efficientnet import TABLE_2_TOP1
+
+    text = widgets.render_compound(1.2, 1.1, 1.15, 1.0)  # ≈ B2's cost
+    assert "B2" in text and f"top-1, {TABLE_2_TOP1['b2']:.1f}% (Table 2)" in text
+    assert scaling.nearest_variant(scaling.compound_cost(0).macs)[::2] == ("B0", 77.1)
+    assert scaling.nearest_variant(1e12)[0] == "B7"
+    with pytest.raises(ValueError, match="macs"):
+        scaling.nearest_variant(0)

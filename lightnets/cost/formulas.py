@@ -34,7 +34,8 @@ def standard_conv_macs(in_channels: int, out_channels: int, kernel_size: int, ou
 
 def depthwise_conv_macs(channels: int, kernel_size: int, out_height: int,
                         out_width: Optional[int] = None, multiplier: int = 1) -> int:
-    r"""A depthwise k×k convolution, one filter per input channel (MobileNetV1 eq. 3):
+    r"""A depthwise k×k convolution, one filter per input channel (MobileNetV1 eq. 4;
+    eq. 3 is its output):
 
     .. math:: D_K \cdot D_K \cdot M \cdot D_F \cdot D_F
 
@@ -46,7 +47,8 @@ def depthwise_conv_macs(channels: int, kernel_size: int, out_height: int,
 
 def pointwise_conv_macs(in_channels: int, out_channels: int, out_height: int,
                         out_width: Optional[int] = None) -> int:
-    r"""A 1×1 (pointwise) convolution, the channel mixer of MobileNetV1 eq. 4:
+    r"""A 1×1 (pointwise) convolution, the channel mixer: the second term of MobileNetV1
+    eq. 5, whose first term is the depthwise cost (eq. 4):
 
     .. math:: M \cdot N \cdot D_F \cdot D_F
     """

@@ -25,6 +25,14 @@ def _eq6(alpha: float, pointwise_alpha: bool = True) -> float:
     return depthwise_conv_macs(int(alpha * m), 3, 14) + pointwise_conv_macs(int(alpha * m), out, 14)
 
 
+def _excess_over_alpha_squared(kind: str, alpha: float = 0.25) -> float:
+    # Mult-Adds (millions) of one layer type at width α, minus α² times that type at α = 1.
+    from lightnets import create_model, profile
+    thin = profile(create_model("mobilenet_v1", width_mult=alpha)).by_type[kind]
+    full = profile(create_model("mobilenet_v1")).by_type[kind]
+    return (thin - alpha ** 2 * full) / 1e6
+
+
 def _smallest_n() -> int:
     # The smallest N for which a 5×5 separable layer costs less than a standard 3×3 one (M = N).
     from lightnets.cost import depthwise_conv_macs, pointwise_conv_macs, standard_conv_macs
@@ -56,7 +64,13 @@ q2 = Question(
     checker=numeric(lambda: _fc_share_percent(160), rel_tol=1e-3, mistakes=[
         (lambda: _fc_share_percent(224),
          "the FC layer's own Mult-Adds do not depend on the resolution, but every convolution's "
-         "shrink by ρ², so the FC layer's share grows")]),
+         "shrink by ρ², so the FC layer's share grows"),
+        (lambda: _fc_share_percent(224) * (160 / 224) ** 2,
+         "that shrinks the FC layer by ρ² as well; after the global average pool it always sees "
+         "1×1×1024, whatever the input size"),
+        (lambda: _fc_share_percent(224) / (160 / 224) ** 2,
+         "close, but dividing the 224 px share by ρ² ignores that the FC layer is part of the "
+         "total too: divide its Mult-Adds by the 160 px total")]),
     hints=["Sum the `macs` of the rows of type 'linear' in `profile(..., (1, 3, 160, 160))`.",
            "Divide by the total `.macs` and multiply by 100."],
     solution_code="cost = profile(create_model('mobilenet_v1'), (1, 3, 160, 160))\n"
@@ -92,4 +106,23 @@ q4 = Question(
                   "answer = next(n for n in range(1, 100)\n"
                   "              if depthwise_conv_macs(n, 5, 7) + pointwise_conv_macs(n, n, 7)\n"
                   "              < standard_conv_macs(n, n, 3, 7))",
+)
+
+q5 = Question(
+    name="lesson01.q5",
+    prompt="MobileNetV1 at α = 0.25 costs more than α² × the full model. How many million "
+           "Mult-Adds of that excess do the depthwise layers contribute? (Use profile(...).by_type: "
+           "the type's Mult-Adds at α = 0.25 minus α² times the type's Mult-Adds at α = 1.)",
+    checker=numeric(lambda: _excess_over_alpha_squared("depthwise"), rel_tol=1e-4, mistakes=[
+        (lambda: 0.0, "only the pointwise layers (αM·αN) scale exactly by α²; eq. 6's depthwise "
+                      "term D_K·D_K·αM·D_F·D_F is linear in α, so it leaves an excess"),
+        (lambda: _excess_over_alpha_squared("standard"),
+         "that is the stem's excess (a standard conv with 3 fixed input channels, so also linear "
+         "in α); the question asks for the depthwise layers")]),
+    hints=["profile(create_model('mobilenet_v1', width_mult=0.25)).by_type['depthwise']",
+           "Subtract 0.25 ** 2 * profile(create_model('mobilenet_v1')).by_type['depthwise'], "
+           "then divide by 1e6."],
+    solution_code="thin = profile(create_model('mobilenet_v1', width_mult=0.25)).by_type\n"
+                  "full = profile(create_model('mobilenet_v1')).by_type\n"
+                  "answer = (thin['depthwise'] - 0.25 ** 2 * full['depthwise']) / 1e6",
 )

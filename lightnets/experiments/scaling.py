@@ -14,7 +14,12 @@ the side: 1.6–3.2 px at the base's 32 px, where the finest blur away, 3.2–6.
 resolution genuinely matters; the background's line segments are stripes too, so telling the
 disc's orientation from theirs takes filters (width) and context (depth).
 
-Run ``python -m lightnets.experiments.scaling`` (about ten minutes on two CPU cores). It is
+``--task coarse`` keeps everything but the data (:data:`COARSE_DATA`): stripes three times coarser,
+resolved at 32 px, and twice the clutter, a task on which extra pixels add no detail.
+
+Run ``python -m lightnets.experiments.scaling --threads 1`` (about five minutes on one core: the
+saved results hold 4.9 minutes of training for the Stripes task; ``results["seconds"]`` records
+each newer run's wall-clock time, 3.8–4.6 minutes per seed of the coarse task). It is
 resumable: finished runs are read from their checkpoints, an interrupted run resumes after its
 last finished epoch (``lightnets.train.fit``). Results go to ``results.json`` in ``--directory``
 together with one small weights-only checkpoint per model (``checkpoints/NAME.pt``, loadable by
@@ -41,6 +46,14 @@ RESULTS_FORMAT = "lightnets.experiments.scaling/1"
 # The base network: EfficientNet-B0's Table 1 shrunk far enough to train on a CPU in seconds.
 BASE = {"width_mult": 0.25, "depth_mult": 0.25, "resolution": 32}
 DATA = {"clutter": 0.5, "scale": (0.15, 0.3), "period": (0.05, 0.1)}
+# The second task, where the premise of the first fails: the same discs with stripes three times
+# coarser (period 15–30 % of the side: 4.8–9.6 px at the base's 32 px, resolved at every size we
+# train), so extra pixels add no detail that names the class; twice the clutter (12 background
+# segments, stripes themselves) so that telling the disc from the background takes filters
+# (width) and context (depth).
+COARSE_DATA = {"clutter": 1.0, "scale": (0.15, 0.3), "period": (0.15, 0.3)}
+TASKS = {"stripes": ("lightnets.data.Stripes", DATA),
+         "coarse": ("lightnets.data.Stripes", COARSE_DATA)}
 TRAINING = {"train_size": 1500, "val_size": 500, "epochs": 6, "batch_size": 64, "lr": 5e-3}
 # Stochastic depth and heavy dropout regularise long ImageNet runs; five short epochs need neither.
 MODEL_OPTIONS = {"dropout": 0.1, "stochastic_depth_prob": 0.0}
@@ -121,11 +134,16 @@ def _atomic_json(path: Path, payload: dict) -> None:
 
 
 class Datasets:
-    """Train and validation :class:`~lightnets.data.Stripes` per resolution, made once and kept."""
+    """Train and validation :class:`~lightnets.data.Stripes` per resolution, made once and kept,
+    drawn with ``data`` (default: the parameters of ``task``, a key of :data:`TASKS`)."""
 
-    def __init__(self, train_size: int, val_size: int, seed: int, data: Optional[dict] = None) -> None:
-        self.train_size, self.val_size, self.seed = train_size, val_size, seed
-        self.data, self.cache = dict(DATA if data is None else data), {}
+    def __init__(self, train_size: int, val_size: int, seed: int, data: Optional[dict] = None,
+                 task: str = "stripes") -> None:
+        from lightnets._checks import check_choice
+
+        check_choice("task", task, tuple(TASKS))
+        self.train_size, self.val_size, self.seed, self.task = train_size, val_size, seed, task
+        self.data, self.cache = dict(TASKS[task][1] if data is None else data), {}
 
     def __call__(self, resolution: int):
         from lightnets.data import Stripes
@@ -212,24 +230,32 @@ def versions() -> dict:
 def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optional[dict] = None,
                    phis: Sequence[float] = PHIS, grid: Sequence[tuple] = GRID, search_phi: float = SEARCH_PHI,
                    base: Optional[dict] = None, progress: bool = True, command: Optional[str] = None,
-                   threads: Optional[int] = None) -> dict:
+                   threads: Optional[int] = None, task: str = "stripes") -> dict:
     """Run the grid search and the four scaling curves; write and return the results.
 
     Order: the base and the single-dimension runs, the grid of (α, β, γ) at ``search_phi``, then
     compound scaling with the grid's best coefficients at every φ in ``phis`` (the grid's own run
     is reused where φ = ``search_phi``). Results are written after each run, so an interrupted
-    experiment keeps what it finished; running it again resumes.
+    experiment keeps what it finished; running it again resumes. ``task`` is "stripes" (fine
+    stripes: resolution carries the signal) or "coarse" (:data:`COARSE_DATA`: it does not).
+    ``results["seconds"]`` is this call's wall-clock time, data included
+    (a resumed call counts only its own work).
     """
+    import time
+
     from tqdm.auto import tqdm
 
+    start = time.perf_counter()
     directory = Path(directory)
     training = {**TRAINING, **(training or {})}
     base = dict(BASE if base is None else base)
-    datasets = Datasets(training["train_size"], training["val_size"], seed)
+    datasets = Datasets(training["train_size"], training["val_size"], seed, task=task)
+    dataset_name, data = TASKS[task]
     results = {
         "format": RESULTS_FORMAT,
         "command": command or "python -m lightnets.experiments.scaling",
-        "seed": seed, "versions": versions(), "base": base, "data": {**DATA, "dataset": "lightnets.data.Stripes"},
+        "seed": seed, "versions": versions(), "task": task, "base": base,
+        "data": {**data, "dataset": dataset_name},
         "training": training, "model_options": MODEL_OPTIONS, "search_phi": search_phi,
         "grid": [list(c) for c in grid], "best": None, "runs": [],
     }
@@ -238,9 +264,12 @@ def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optiona
         # On a shared CPU, one thread per process avoids the spinning of oversubscribed OpenMP pools.
         torch.set_num_threads(threads)
 
+    results["threads"] = torch.get_num_threads()
+
     def record(run: Run) -> dict:
         row = train_run(run, directory, datasets, training, seed, progress)
         results["runs"].append(row)
+        results["seconds"] = time.perf_counter() - start
         _atomic_json(path, results)
         return row
 
@@ -262,6 +291,7 @@ def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optiona
             # The winner was trained already: same network, same seed, so the same run.
             row = {**best_row, "name": run.name, "kind": "compound"}
             results["runs"].append(row)
+            results["seconds"] = time.perf_counter() - start
             _atomic_json(path, results)
         else:
             record(run)
@@ -286,6 +316,25 @@ def curves(results: dict) -> dict:
     base = [row for row in rows if row["kind"] == "base"]
     return {kind: sorted(base + [row for row in rows if row["kind"] == kind], key=lambda row: row["macs"])
             for kind in KINDS}
+
+
+def seed_summary(results_list: Sequence[dict]) -> dict:
+    """The same experiment over several seeds: a results dict like one seed's, whose rows carry
+    the mean validation accuracy over the seeds (``val_accuracy``), the half-width of its 95%
+    Student-t interval (``half_width``, sample std with ddof = 1) and the seeds' ``values``.
+    Rows are the runs every seed finished, in the first seed's order."""
+    from lightnets.experiments.tab_transformer import interval
+
+    if len(results_list) < 2:
+        raise ValueError(f"seed_summary needs the results of at least 2 seeds, got {len(results_list)}")
+    by_seed = [{row["name"]: row for row in results["runs"]} for results in results_list]
+    rows = []
+    for row in results_list[0]["runs"]:
+        if all(row["name"] in runs for runs in by_seed):
+            spread = interval([runs[row["name"]]["val_accuracy"] for runs in by_seed])
+            rows.append({**row, "val_accuracy": spread["mean"], "half_width": spread["half_width"],
+                         "values": spread["values"]})
+    return {**results_list[0], "seeds": [results["seed"] for results in results_list], "runs": rows}
 
 
 def load_scaled_models(directory=DEFAULT_DIRECTORY, phi: Optional[float] = None) -> dict:
@@ -370,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--directory", default=str(DEFAULT_DIRECTORY), help="results and checkpoints go here")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--task", choices=tuple(TASKS), default="stripes",
+                        help="stripes: fine stripes, resolution carries the signal; "
+                             "coarse: it does not")
     parser.add_argument("--epochs", type=int, default=TRAINING["epochs"])
     parser.add_argument("--train-size", type=int, default=TRAINING["train_size"])
     parser.add_argument("--val-size", type=int, default=TRAINING["val_size"])
@@ -400,7 +452,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     training = {"epochs": args.epochs, "train_size": args.train_size, "val_size": args.val_size}
     command = " ".join(["python -m lightnets.experiments.scaling", *argv])
     results = run_experiment(args.directory, args.seed, training, phis, progress=not args.no_progress,
-                             command=command, threads=args.threads)
+                             command=command, threads=args.threads, task=args.task)
     for row in results["runs"]:
         print(f"{row['name']:>16}  {row['macs'] / 1e6:6.2f} M MACs  {row['params'] / 1e3:6.1f} k params  "
               f"{row['resolution']:3d} px  val acc {row['val_accuracy']:.3f}")

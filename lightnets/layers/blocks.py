@@ -82,7 +82,8 @@ class DepthwiseSeparable(nn.Sequential):
 
     A k×k depthwise convolution filters each input channel on its own, then a 1×1 pointwise
     convolution mixes channels; each is followed by BatchNorm and the activation. Its cost is
-    ``1/N + 1/k²`` of a standard k×k convolution with N output channels (eq. 5).
+    eq. 5 (eq. 4's depthwise cost plus the pointwise one), which is ``1/N + 1/k²`` of a standard
+    k×k convolution with N output channels (eq. 2); §3.1 leaves that ratio unnumbered.
     """
 
     def __init__(

@@ -78,6 +78,53 @@ TABLE_2 = {
     "b4": (19, 4.2), "b5": (30, 9.9), "b6": (43, 19), "b7": (66, 37),
 }
 
+# Table 2's top-1 ImageNet accuracy (%) of each variant (arXiv:1905.11946v5; Table 8 gives the
+# same to two decimals, e.g. B0 77.11).
+TABLE_2_TOP1 = {"b0": 77.1, "b1": 79.1, "b2": 80.1, "b3": 81.6, "b4": 82.9, "b5": 83.6,
+                "b6": 84.0, "b7": 84.3}
+
+
+class ScaledResult(NamedTuple):
+    scaling: str  # "baseline", "depth", "width", "resolution" or "compound"
+    factor: str  # the paper's multipliers, e.g. "d=4" or "d=1.4, w=1.2, r=1.3"
+    flops_billions: float
+    top1_percent: float
+
+
+# Table 3, "Scaling Up MobileNets and ResNet": each network scaled to about the same FLOPS one
+# dimension at a time, or by all three. The paper has no depth-scaled MobileNetV1 row.
+TABLE_3 = {
+    "MobileNetV1": (
+        ScaledResult("baseline", "", 0.6, 70.6),
+        ScaledResult("width", "w=2", 2.2, 74.2),
+        ScaledResult("resolution", "r=2", 2.2, 72.7),
+        ScaledResult("compound", "d=1.4, w=1.2, r=1.3", 2.3, 75.6),
+    ),
+    "MobileNetV2": (
+        ScaledResult("baseline", "", 0.3, 72.0),
+        ScaledResult("depth", "d=4", 1.2, 76.8),
+        ScaledResult("width", "w=2", 1.1, 76.4),
+        ScaledResult("resolution", "r=2", 1.2, 74.8),
+        ScaledResult("compound", "", 1.3, 77.4),
+    ),
+    "ResNet-50": (
+        ScaledResult("baseline", "", 4.1, 76.0),
+        ScaledResult("depth", "d=4", 16.2, 78.1),
+        ScaledResult("width", "w=2", 14.7, 77.7),
+        ScaledResult("resolution", "r=2", 16.4, 77.5),
+        ScaledResult("compound", "", 16.7, 78.8),
+    ),
+}
+
+# Table 7, the B0 models of Fig. 7 and 8, scaled one dimension at a time or compound.
+TABLE_7 = (
+    ScaledResult("baseline", "", 0.4, 77.3),
+    ScaledResult("depth", "d=4", 1.8, 79.0),
+    ScaledResult("width", "w=2", 1.8, 78.9),
+    ScaledResult("resolution", "r=2", 1.9, 79.1),
+    ScaledResult("compound", "d=1.4, w=1.2, r=1.3", 1.8, 81.1),
+)
+
 
 def round_filters(channels: int, width_mult: float, divisor: int = 8) -> int:
     """``channels × width_mult`` rounded to a multiple of ``divisor`` (official ``round_filters``).

@@ -2,8 +2,8 @@
 Vision Applications", arXiv:1704.04861).
 
 A 3×3 stem, then 13 depthwise-separable layers, average pooling and one fully connected layer.
-The width multiplier α thins every layer (§4.2); the resolution multiplier ρ is just a smaller
-input, which the network accepts at any size >= 32 px.
+The width multiplier α thins every layer (§3.3, eq. 6); the resolution multiplier ρ (§3.4, eq. 7)
+is just a smaller input, which the network accepts at any size >= 32 px.
 """
 from __future__ import annotations
 
@@ -79,6 +79,25 @@ class Result(NamedTuple):
     params_millions: float
 
 
+# §4 reports every network as (ImageNet accuracy, million Mult-Adds, million parameters). The rows
+# below are copied from the paper's Tables 4-9 (arXiv:1704.04861v1), in its row order.
+
+# Table 4, "Depthwise Separable vs Full Convolution MobileNet": the same body with every separable
+# layer replaced by a full 3×3 convolution ("Conv MobileNet") is 1.1 points better at 8.6× the
+# Mult-Adds and 7× the parameters.
+TABLE_4 = {
+    "Conv MobileNet": Result(71.7, 4866, 29.3),
+    "MobileNet": Result(70.6, 569, 4.2),
+}
+
+# Table 5, "Narrow vs Shallow MobileNet": the shallow network drops the five 14×14×512 separable
+# layers of Table 1 (§4.1); at similar cost the thinner one is 3 points better.
+TABLE_5 = {
+    "0.75 MobileNet": Result(68.4, 325, 2.6),
+    "Shallow MobileNet": Result(65.3, 307, 2.9),
+}
+
+
 # Table 6, "MobileNet Width Multiplier" (224 px), keyed by α.
 TABLE_6 = {
     1.0: Result(70.6, 569, 4.2),
@@ -95,9 +114,38 @@ TABLE_7 = {
     128: Result(64.4, 186, 4.2),
 }
 
+# Table 8, "MobileNet Comparison to Popular Models" (224 px).
+TABLE_8 = {
+    "1.0 MobileNet-224": Result(70.6, 569, 4.2),
+    "GoogleNet": Result(69.8, 1550, 6.8),
+    "VGG 16": Result(71.5, 15300, 138),
+}
+
+# Table 9, "Smaller MobileNet Comparison to Popular Models": the one (α, resolution) pair off the
+# axes of Tables 6 and 7 for which the paper prints an accuracy, α = 0.5 at 160 px.
+TABLE_9 = {
+    "0.50 MobileNet-160": Result(60.2, 76, 1.32),
+    "Squeezenet": Result(57.5, 1700, 1.25),
+    "AlexNet": Result(57.2, 720, 60),
+}
+
+
+def paper_top1(width_mult: float, resolution: int):
+    """The paper's ImageNet top-1 (%) for MobileNetV1 at (α, input side), and the table it comes
+    from, e.g. ``(63.7, "Table 6")``; ``None`` where the paper prints no accuracy for the pair
+    (its Fig. 4 plots all 16 pairs of α ∈ {1, 0.75, 0.5, 0.25} × {224, 192, 160, 128} px, but
+    only as points on a graph, so they are not copied here)."""
+    if resolution == 224 and width_mult in TABLE_6:
+        return TABLE_6[width_mult].top1_percent, "Table 6"
+    if width_mult == 1.0 and resolution in TABLE_7:
+        return TABLE_7[resolution].top1_percent, "Table 7"
+    if (width_mult, resolution) == (0.5, 160):
+        return TABLE_9["0.50 MobileNet-160"].top1_percent, "Table 9"
+    return None
+
 
 def mobilenet_v1_plan(width_mult: float = 1.0) -> NetworkPlan:
-    """Table 1 in whole channels at width α = ``width_mult`` (§4.2: α·M channels, kept a multiple
+    """Table 1 in whole channels at width α = ``width_mult`` (§3.3: α·M channels, kept a multiple
     of 8 as timm does): each depthwise-separable pair is a block that does not expand (its
     depthwise layer keeps the width); no head conv before pooling."""
     check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
@@ -117,7 +165,7 @@ def mobilenet_v1_plan(width_mult: float = 1.0) -> NetworkPlan:
 
 
 class MobileNetV1(Network):
-    """MobileNetV1 built from :data:`TABLE_1`, every layer followed by BatchNorm and ReLU (§3.1)."""
+    """MobileNetV1 built from :data:`TABLE_1`, every layer followed by BatchNorm and ReLU (§3.2)."""
 
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
                  dropout: float = 0.0) -> None:
@@ -152,3 +200,28 @@ def mobilenet_v1(num_classes: int = 1000, width_mult: float = 1.0,
     """MobileNetV1 with width multiplier ``width_mult`` (α in (0, 4]; the paper uses 1, 0.75, 0.5,
     0.25)."""
     return MobileNetV1(num_classes, width_mult, dropout)
+
+
+# --- the paper's two ablations (§4.1), built from the same model ------------------------------
+
+
+def full_conv_mobilenet_v1(num_classes: int = 1000) -> MobileNetV1:
+    """Table 4's "Conv MobileNet": every depthwise-separable layer of Table 1 replaced by one full
+    3×3 convolution (BatchNorm, ReLU) with the same input and output channels and stride."""
+    model = MobileNetV1(num_classes)
+    for i, block in enumerate(model.features):
+        if isinstance(block, DepthwiseSeparable):
+            model.features[i] = ConvBNAct(block.in_channels, block.out_channels, 3, block.stride)
+    init_weights(model)
+    return model
+
+
+def shallow_mobilenet_v1(num_classes: int = 1000) -> MobileNetV1:
+    """Table 5's "Shallow MobileNet": Table 1 without its five separable layers on 14×14×512
+    (§4.1: "the 5 layers of separable filters with feature size 14×14×512 ... are removed")."""
+    model = MobileNetV1(num_classes)
+    model.features = nn.Sequential(*[
+        block for block in model.features
+        if not (isinstance(block, DepthwiseSeparable)
+                and block.in_channels == block.out_channels == 512)])
+    return model

@@ -153,10 +153,12 @@ def accuracy_curves(result: dict, figsize=(7, 4)):
     return fig, data
 
 
-# --- MobileNetV1: width and resolution multipliers (§4.2-4.3, Tables 6-7) ----------------------
+# --- MobileNetV1: width and resolution multipliers (§3.3-3.4, eqs. 6-7; Tables 6-7) -------------
 
 
-def cost_vs_multipliers(alphas, resolutions, cost, current=None, figsize=(7, 4)):
+def cost_vs_multipliers(alphas, resolutions, cost, current=None, figsize=(7, 4),
+                        title="MobileNetV1: Mult-Adds against width α (eq. 6) and resolution ρ "
+                              "(eq. 7)"):
     """Mult-Adds (millions) against the width multiplier α and against the resolution multiplier ρ.
 
     ``cost(alpha, resolution)`` returns ``(macs, params)``; ρ is ``resolution / 224``. Dashed lines
@@ -185,6 +187,7 @@ def cost_vs_multipliers(alphas, resolutions, cost, current=None, figsize=(7, 4))
     for ax in (left, right):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig, data
 
@@ -345,3 +348,6 @@ def pointing_game_bars(scores: dict, chance: float = None):
 # Lesson 04's figures (compound scaling) live in their own module.
 from lightnets.plots.scaling import *  # noqa: E402,F401,F403
 from lightnets.plots.tradeoff import *  # noqa: E402,F401,F403
+from lightnets.plots.filters import *  # noqa: E402,F401,F403
+# Block diagrams of lessons 03 and 04 (MobileNetV3 Figs. 4-5, EfficientNet Fig. 2).
+from lightnets.plots.diagrams import *  # noqa: E402,F401,F403

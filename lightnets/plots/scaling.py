@@ -80,18 +80,22 @@ def macs_by_scaling_kind(costs: dict):
     return fig, data
 
 
-def accuracy_vs_macs(curves: dict, grid: list = ()):
+def accuracy_vs_macs(curves: dict, grid: list = (), title: str = "Scaling a tiny EfficientNet on "
+                     "Stripes (EfficientNet Fig. 3 in miniature)"):
     """EfficientNet Fig. 3 / Fig. 8 in miniature: validation accuracy against MACs, one line per way
     of scaling (``curves``: kind → rows sorted by MACs, from
     :func:`lightnets.experiments.scaling.curves`); ``grid`` rows (the STEP 1 search) as grey
-    crosses."""
+    crosses. Rows with a ``half_width`` (a mean over seeds,
+    :func:`lightnets.experiments.scaling.seed_summary`) get error bars of that half-width."""
     data = {kind: {"name": [r["name"] for r in rows], "macs": [r["macs"] for r in rows],
-                   "val_accuracy": [r["val_accuracy"] for r in rows]}
+                   "val_accuracy": [r["val_accuracy"] for r in rows],
+                   "half_width": [r.get("half_width") for r in rows]}
             for kind, rows in curves.items()}
     fig, ax = plt.subplots(figsize=(7, 4))
     for kind, series in data.items():
-        ax.plot([m / 1e6 for m in series["macs"]], series["val_accuracy"], "o-",
-                color=SCALING_COLOURS.get(kind), label=kind)
+        errors = series["half_width"] if all(h is not None for h in series["half_width"]) else None
+        ax.errorbar([m / 1e6 for m in series["macs"]], series["val_accuracy"], yerr=errors,
+                    fmt="o-", capsize=3, color=SCALING_COLOURS.get(kind), label=kind)
     if grid:
         data["grid"] = {"name": [r["name"] for r in grid], "macs": [r["macs"] for r in grid],
                         "val_accuracy": [r["val_accuracy"] for r in grid]}
@@ -102,25 +106,33 @@ def accuracy_vs_macs(curves: dict, grid: list = ()):
     ax.xaxis.set_major_formatter(plain)
     ax.xaxis.set_minor_formatter(plain)
     ax.tick_params(axis="x", which="minor", labelsize=7)
-    finish(fig, ax, "multiply-accumulates (M, log scale)", "validation accuracy",
-           "Scaling a tiny EfficientNet on Stripes (EfficientNet Fig. 3 in miniature)", 8, "both")
+    finish(fig, ax, "multiply-accumulates (M, log scale)", "validation accuracy", title, 8, "both")
     return fig, data
 
 
-def images_by_resolution(datasets: dict, count: int = 6):
-    """The first ``count`` images of each data set in ``datasets`` (resolution → data set, e.g.
-    :class:`lightnets.data.Stripes`), one row per resolution, shown at the same size so that the
-    detail a lower resolution loses is visible; titles are the class names."""
-    data = {resolution: [d.class_names[int(label)] for label in d.labels[:count]] for resolution,
-            d in datasets.items()}
-    fig, axes = plt.subplots(len(datasets), count, figsize=(1.1 * count, 1.2 * len(datasets)),
+def images_by_resolution(scenes, resolutions, count: int = 6):
+    """The first ``count`` scenes of ``scenes`` (e.g. :class:`lightnets.data.Stripes` drawn at the
+    largest of ``resolutions``), one row per resolution: every row shows the *same* scenes, each
+    shrunk by area averaging to that side (as a camera with fewer pixels sees it) and drawn at
+    the same size, so the detail a lower resolution loses is compared like for like. Titles are
+    the class names; ``data`` holds them and the images drawn per resolution."""
+    import torch
+
+    images = scenes.images[:count].float() / 255
+    names = [scenes.class_names[int(label)] for label in scenes.labels[:count]]
+    data = {"class_names": names, "images": {}}
+    fig, axes = plt.subplots(len(resolutions), count, figsize=(1.1 * count, 1.2 * len(resolutions)),
                              squeeze=False, dpi=72)
-    for row, (resolution, dataset) in zip(axes, datasets.items()):
+    for row, side in zip(axes, resolutions):
+        shown = images if side == images.shape[-1] else torch.nn.functional.interpolate(
+            images, size=(side, side), mode="area")
+        data["images"][side] = shown
         for i, ax in enumerate(row):
-            ax.imshow(dataset.images[i].permute(1, 2, 0).numpy(), interpolation="nearest")
+            ax.imshow(shown[i].permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(dataset.class_names[int(dataset.labels[i])], fontsize=8)
-        row[0].set_ylabel(f"{resolution} px", fontsize=9)
+            ax.set_title(names[i], fontsize=8)
+        row[0].set_ylabel(f"{side} px", fontsize=9)
+    fig.suptitle("The same scenes at each resolution", fontsize=9)
     fig.tight_layout()
     return fig, data

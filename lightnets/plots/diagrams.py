@@ -1,0 +1,143 @@
+"""Block diagrams drawn by code (lessons 03 and 04): MobileNetV3 Figs. 4–5 and EfficientNet
+Fig. 2.
+Each returns ``(figure, data)`` like every :mod:`lightnets.plots` builder; ``data`` holds the
+boxes drawn, so a test can check what the figure says."""
+from __future__ import annotations
+
+from typing import Mapping, Optional, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+
+__all__ = ["se_block_diagram", "last_stage_diagram", "scaling_diagram"]
+
+_KIND_COLOURS = {"conv": "#cfe2f3", "dw": "#d9ead3", "se": "#fce5cd", "pool": "#eeeeee",
+                 "linear": "#ead1dc", "tensor": "#ffffff"}
+
+
+def _blank(ax) -> None:
+    # No ticks and no frame: a diagram, not a chart (tick labels hidden by axis("off") would
+    # still be laid out).
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def _box(ax, x: float, y: float, text: str, kind: str, width: float = 2.6, height: float = 0.62,
+         fontsize: float = 8):
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0.02", facecolor=_KIND_COLOURS[kind],
+                                edgecolor="black", lw=0.8))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+
+
+def _arrow(ax, start, end, style="-|>", **kwargs):
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=9, lw=0.8,
+                                 shrinkA=0, shrinkB=0, **kwargs))
+
+
+def se_block_diagram(in_channels: int = 40, expanded: int = 120, squeeze: int = 32,
+                     out_channels: int = 40, kernel_size: int = 5, nonlinearity: str = "ReLU",
+                     residual: bool = True):
+    """MobileNetV3 Fig. 4: MobileNetV2's inverted residual with squeeze-and-excite placed after
+    the depthwise filter, on the widest (expanded) tensor, gated by a hard sigmoid (§5.3).
+    Defaults: Table 1's 28²×40 block (5×5, exp size 120, SE, RE). ``data["main"]`` lists the
+    main path's boxes top to bottom, ``data["se"]`` the SE branch's."""
+    main = [(f"input  {in_channels} ch", "tensor"),
+            (f"1×1 conv → {expanded}, BN, {nonlinearity}", "conv"),
+            (f"{kernel_size}×{kernel_size} depthwise, BN, {nonlinearity}", "dw"),
+            ("× (scale each channel)", "se"),
+            (f"1×1 conv → {out_channels}, BN (linear)", "conv"),
+            (f"output  {out_channels} ch" + ("  (+ input)" if residual else ""), "tensor")]
+    se = [("global average pool", "pool"), (f"1×1 → {squeeze}, ReLU", "se"),
+          (f"1×1 → {expanded}, hard sigmoid", "se")]
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    ys = [5.5 - 1.0 * i for i in range(len(main))]
+    for (text, kind), y in zip(main, ys):
+        _box(ax, 2.0, y, text, kind, width=3.2)
+    for y0, y1 in zip(ys, ys[1:]):
+        _arrow(ax, (2.0, y0 - 0.31), (2.0, y1 + 0.31))
+    se_ys = [ys[2], ys[2] - 0.75, ys[2] - 1.5]
+    for (text, kind), y in zip(se, se_ys):
+        _box(ax, 6.0, y, text, kind, width=2.8, height=0.5, fontsize=7.5)
+    _arrow(ax, (3.6, ys[2]), (4.6, se_ys[0]))
+    for y0, y1 in zip(se_ys, se_ys[1:]):
+        _arrow(ax, (6.0, y0 - 0.25), (6.0, y1 + 0.25))
+    _arrow(ax, (4.6, se_ys[-1]), (3.6, ys[3]))
+    ax.text(6.0, se_ys[0] + 0.45, f"squeeze-and-excite: {squeeze} = {expanded} / 4, to 8",
+            ha="center", fontsize=7.5)
+    if residual:
+        ax.plot([0.4, 0.05, 0.05], [ys[0], ys[0], ys[-1]], color="black", lw=0.8)
+        _arrow(ax, (0.05, ys[-1]), (0.4, ys[-1]))
+        ax.text(-0.12, (ys[0] + ys[-1]) / 2, "residual", rotation=90, ha="center", va="center",
+                fontsize=7.5)
+    ax.set_xlim(-0.4, 7.8)
+    ax.set_ylim(ys[-1] - 0.6, ys[0] + 0.6)
+    _blank(ax)
+    ax.set_title("MobileNetV3 Fig. 4: squeeze-and-excite inside the inverted residual", fontsize=10)
+    fig.tight_layout()
+    return fig, {"main": [text for text, _ in main], "se": [text for text, _ in se]}
+
+
+def last_stage_diagram(endings: Mapping[str, Sequence[tuple]]):
+    """MobileNetV3 Fig. 5: the original and the efficient last stage side by side. ``endings``
+    maps a name to its layers top to bottom as ``(label, kind, MACs)`` (kind: "conv", "dw",
+    "pool" or "linear"; MACs from :func:`lightnets.profile`). ``data`` holds each ending's total
+    MACs."""
+    fig, ax = plt.subplots(figsize=(8.4, 4.4))
+    data = {}
+    depth = max(len(layers) for layers in endings.values())
+    for column, (name, layers) in enumerate(endings.items()):
+        x = 2.2 + 4.6 * column
+        ys = [depth - 0.9 * i for i in range(len(layers))]
+        for (label, kind, macs), y in zip(layers, ys):
+            _box(ax, x, y, label, kind, width=2.9, height=0.55, fontsize=7.5)
+            if macs:
+                ax.text(x + 1.55, y, f"{macs / 1e6:.1f} M", ha="left", va="center", fontsize=7)
+        for y0, y1 in zip(ys, ys[1:]):
+            _arrow(ax, (x, y0 - 0.275), (x, y1 + 0.275))
+        total = sum(macs for _, _, macs in layers)
+        data[name] = total
+        ax.text(x, ys[0] + 0.6, f"{name}: {total / 1e6:.1f} M MACs", ha="center", fontsize=8.5,
+                fontweight="bold")
+    ax.set_xlim(0.3, 9.6)
+    ax.set_ylim(depth - 0.9 * (depth - 1) - 0.5, depth + 1.0)
+    _blank(ax)
+    ax.set_title("MobileNetV3 Fig. 5: pooling before the widest 1×1 layers", fontsize=10)
+    fig.tight_layout()
+    return fig, data
+
+
+def scaling_diagram(layers: int = 3, panels: Optional[Mapping[str, tuple]] = None):
+    """EfficientNet Fig. 2: a baseline ConvNet of ``layers`` layers, and the same network made
+    wider, deeper, fed a higher resolution, or all three. ``panels`` maps a title to the
+    multipliers (d, w, r) (default: baseline, w = 2, d = 2, r = 2 and Table 3's compound
+    d = 1.4, w = 1.2, r = 1.3). A layer is drawn as a bar as wide as its channels; the input
+    square's side is the resolution. ``data`` holds each panel's (layers drawn, width, side)."""
+    if panels is None:
+        panels = {"(a) baseline": (1, 1, 1), "(b) width scaling": (1, 2, 1),
+                  "(c) depth scaling": (2, 1, 1), "(d) resolution scaling": (1, 1, 2),
+                  "(e) compound scaling": (1.4, 1.2, 1.3)}
+    fig, axes = plt.subplots(1, len(panels), figsize=(10.5, 3.6), sharey=True)
+    data = {}
+    for ax, (title, (d, w, r)) in zip(axes, panels.items()):
+        count = max(1, round(layers * d))
+        width, side = 1.0 * w, 0.9 * r
+        ax.add_patch(Rectangle((-side / 2, 0), side, side, facecolor="#f4cccc", edgecolor="black",
+                               lw=0.8))
+        for i in range(count):
+            y = side + 0.35 + 0.45 * i
+            ax.add_patch(Rectangle((-width / 2, y), width, 0.3, facecolor="#cfe2f3",
+                                   edgecolor="black", lw=0.8))
+        ax.text(0, -0.35, f"d×{d:g}  w×{w:g}  r×{r:g}", ha="center", va="top", fontsize=7.5)
+        ax.set_title(title, fontsize=8.5)
+        ax.set_xlim(-1.3, 1.3)
+        ax.set_ylim(-0.8, 5.4)
+        _blank(ax)
+        data[title] = (count, width, side)
+    axes[0].text(-1.25, 0.45, "input", rotation=90, va="center", fontsize=7)
+    fig.suptitle("EfficientNet Fig. 2: bars are layers (bar width = channels), the square is the "
+                 "input resolution", fontsize=9.5)
+    fig.tight_layout()
+    return fig, data
