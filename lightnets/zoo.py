@@ -1,7 +1,6 @@
 """The zoo at a glance: every registered model's measured cost beside what its paper reports."""
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -24,11 +23,11 @@ class ZooRow:
     dataset: str = "ImageNet"
 
 
-def _dataset(spec) -> str:
-    # A builder's default class count says what it was built for (create_model uses the same).
-    default = inspect.signature(spec.builder).parameters.get("num_classes")
-    classes = 1000 if default is None or default.default is inspect.Parameter.empty else default.default
-    return "ImageNet" if classes == 1000 else "CIFAR"
+def _dataset(model) -> str:
+    # What the built model's default head predicts: ImageNet's 1000 classes or CIFAR's 10.
+    head = model.get_classifier()
+    classes = head.out_features if hasattr(head, "out_features") else head.out_channels
+    return {1000: "ImageNet", 10: "CIFAR"}.get(classes, f"{classes} classes")
 
 
 def zoo_rows(names: Optional[Iterable[str]] = None) -> list:
@@ -50,7 +49,7 @@ def zoo_rows(names: Optional[Iterable[str]] = None) -> list:
             name, spec.family, spec.resolution, cost.params, cost.macs,
             reported.params_millions if reported else None,
             reported.mult_adds_millions if reported else None,
-            reported.source if reported else "", _dataset(spec),
+            reported.source if reported else "", _dataset(model),
         ))
     return rows
 

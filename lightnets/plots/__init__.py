@@ -21,13 +21,14 @@ def _plain_log_ticks(ax) -> None:
 
 
 def params_vs_macs(rows: Iterable, label_points: bool = True,
-                   title: str = "Parameters against multiply-accumulates", figsize=(10, 6)):
+                   title: str = "Parameters against multiply-accumulates", figsize=(11, 6.5)):
     """Scatter of parameters (M) against multiply-accumulates (M), one point per zoo row.
 
     ``rows`` are :class:`lightnets.zoo.ZooRow` of one dataset (a CIFAR model's 32-px cost is not
     comparable with ImageNet models', so mixing them is refused). Where a paper reports a cost, a
     black × marks it, drawn above our point so it is never hidden, and a thin line joins the two.
-    Each label takes a free place near its point (a leader line where it had to move away).
+    Each label takes a free place near its point (a leader line where it had to move away);
+    models of identical cost share one label.
     """
     rows = list(rows)
     datasets = sorted({getattr(r, "dataset", "ImageNet") for r in rows})
@@ -74,12 +75,16 @@ def params_vs_macs(rows: Iterable, label_points: bool = True,
     if label_points:
         from lightnets.plots._labels import place_labels
 
-        # Labels avoid the paper's markers too: they are points the reader must see.
+        # One label for models of identical cost (e.g. "efficientnet = efficientnet_b0"), placed
+        # from the costliest down; labels avoid the paper's markers too.
+        names = {}
+        for r, x, y in zip(rows, data["macs_millions"], data["params_millions"]):
+            names.setdefault((r.macs, r.params, x, y), []).append(r.name)
+        points = sorted(names.items(), key=lambda item: -item[0][0])
         paper = [(px, py) for px, py in zip(data["paper_macs_millions"],
                                             data["paper_params_millions"]) if px and py]
-        order = sorted(range(len(rows)), key=lambda i: -data["macs_millions"][i])
-        place_labels(ax, [xs[i] for i in order], [ys[i] for i in order],
-                     [data["name"][i] for i in order], extra_points=paper)
+        place_labels(ax, [key[2] for key, _ in points], [key[3] for key, _ in points],
+                     [" = ".join(sorted(group)) for _, group in points], extra_points=paper)
     return fig, data
 
 
@@ -351,3 +356,5 @@ from lightnets.plots.tradeoff import *  # noqa: E402,F401,F403
 from lightnets.plots.filters import *  # noqa: E402,F401,F403
 # Block diagrams of lessons 03 and 04 (MobileNetV3 Figs. 4-5, EfficientNet Fig. 2).
 from lightnets.plots.diagrams import *  # noqa: E402,F401,F403
+# Point labels that never collide (leader lines when moved), for any builder that names points.
+from lightnets.plots._labels import place_labels  # noqa: E402,F401

@@ -18,8 +18,11 @@ def _candidates():
 
 def place_labels(ax, xs, ys, texts, fontsize: float = 7, avoid=(), extra_points=()) -> list:
     """Annotate each (x, y) with its text where it overlaps no other label, no point, no text in
-    ``avoid`` (texts) or ``extra_points`` (unlabelled (x, y) markers), and stays inside the axes. Call after the layout is final (``tight_layout``): offsets
-    are in points, so the placement holds at any dpi. Returns the annotations."""
+    ``avoid`` and no marker in ``extra_points`` ((x, y) pairs drawn without a label), and stays
+    inside the axes. Places are tried nearest first; a label that had to move beyond the first
+    ring gets a thin leader line from its point to the label's nearest edge. Call after the layout
+    is final (``tight_layout``): offsets are in points, so the placement holds at any dpi.
+    Returns the annotations."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
@@ -52,7 +55,9 @@ def place_labels(ax, xs, ys, texts, fontsize: float = 7, avoid=(), extra_points=
                              "label fewer points")
         offset = ((rect[0] + rect[2]) / 2 - px) / scale, ((rect[1] + rect[3]) / 2 - py) / scale
         if ring:  # the leader line is its own empty annotation, so the label's box is the text
-            ax.annotate("", (x, y), textcoords="offset points", xytext=offset,
+            edge = (min(max(px, rect[0]), rect[2]) - px) / scale, \
+                (min(max(py, rect[1]), rect[3]) - py) / scale
+            ax.annotate("", (x, y), textcoords="offset points", xytext=edge,
                         arrowprops=dict(arrowstyle="-", lw=0.5, color="0.45", shrinkA=0,
                                         shrinkB=3))
         placed.append(ax.annotate(text, (x, y), textcoords="offset points", xytext=offset,
