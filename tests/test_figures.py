@@ -336,3 +336,16 @@ def test_place_labels_refuses_when_there_is_no_room():
             place_labels(ax, [0.5], [0.5], ["a label far wider than the axes"])
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("build", [_zoo, _alpha_ladder], ids=["zoo", "alpha_ladder"])
+def test_notebook00_log_axes_are_ticked_in_plain_numbers(build):
+    """issue 19: matplotlib's log axes once labelled notebook 00's ticks "6×10⁻¹"; now 0.5, 1, 2."""
+    fig, _ = build()
+    try:
+        fig.canvas.draw()
+        ticks = [label.get_text() for label, _ in _drawn_tick_labels(fig.axes[0])]
+        assert ticks and not [t for t in ticks if "times" in t or "^" in t], ticks
+        assert all(float(t) > 0 for t in ticks)
+    finally:
+        plt.close(fig)
