@@ -340,7 +340,7 @@ def test_place_labels_refuses_when_there_is_no_room():
 
 @pytest.mark.parametrize("build", [_zoo, _alpha_ladder], ids=["zoo", "alpha_ladder"])
 def test_notebook00_log_axes_are_ticked_in_plain_numbers(build):
-    """issue 19: matplotlib's log axes once labelled notebook 00's ticks "6×10⁻¹"; now 0.5, 1, 2."""
+    """issue 19: log axes once ticked notebook 00 as "6×10⁻¹"; now in plain numbers (0.5, 1, 2)."""
     fig, _ = build()
     try:
         fig.canvas.draw()
