@@ -18,6 +18,16 @@ class ZooRow:
     reported_params_millions: Optional[float]
     reported_mult_adds_millions: Optional[float]
     source: str
+    # What the model is built for: "ImageNet" (1000 classes) or "CIFAR" (DenseNet-BC's 32 px,
+    # 10 classes). A scatter mixes only one, since a 32-px network's cost is not comparable.
+    dataset: str = "ImageNet"
+
+
+def _dataset(model) -> str:
+    # What the built model's default head predicts: ImageNet's 1000 classes or CIFAR's 10.
+    head = model.get_classifier()
+    classes = head.out_features if hasattr(head, "out_features") else head.out_channels
+    return {1000: "ImageNet", 10: "CIFAR"}.get(classes, f"{classes} classes")
 
 
 def zoo_rows(names: Optional[Iterable[str]] = None) -> list:
@@ -39,7 +49,7 @@ def zoo_rows(names: Optional[Iterable[str]] = None) -> list:
             name, spec.family, spec.resolution, cost.params, cost.macs,
             reported.params_millions if reported else None,
             reported.mult_adds_millions if reported else None,
-            reported.source if reported else "",
+            reported.source if reported else "", _dataset(model),
         ))
     return rows
 

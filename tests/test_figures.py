@@ -57,18 +57,22 @@ def overlaps(fig) -> list:
 def _zoo():
     from lightnets.zoo import zoo_rows
 
-    return plots.params_vs_macs(zoo_rows())
+    # issue 19: a CIFAR model's 32-px cost is not drawn among ImageNet models'
+    return plots.params_vs_macs([r for r in zoo_rows() if r.dataset == "ImageNet"])
 
 
 def _alpha_ladder():
     import lightnets
-    from lightnets.zoo import ZooRow, zoo_rows
+    from lightnets.models.mobilenet_v1 import TABLE_6
+    from lightnets.zoo import ZooRow
 
     ladder = []
-    for alpha in (1.0, 0.75, 0.5, 0.25):
+    for alpha, paper in TABLE_6.items():  # as notebook 00 draws it
         cost = lightnets.profile(lightnets.create_model("mobilenet_v1", width_mult=alpha))
-        ladder.append(ZooRow(f"V1 α={alpha}", "mobilenet_v1", 224, cost.params, cost.macs, None, None, ""))
-    return plots.params_vs_macs(ladder + zoo_rows(["mobilenet_v1"]))
+        ladder.append(ZooRow(f"α = {alpha:g}", "mobilenet_v1", 224, cost.params, cost.macs,
+                             paper.params_millions, paper.mult_adds_millions, "Table 6"))
+    return plots.params_vs_macs(ladder, title="MobileNetV1's width multiplier α (Table 6)",
+                                figsize=(7.5, 4.5))
 
 
 def _collapse():
@@ -206,10 +210,8 @@ def _xfail(item):
 
 
 FIGURES = [
-    pytest.param(_zoo, id="00_params_vs_macs_zoo",
-                 marks=_xfail("notebook 00's zoo scatter: colliding and clipped labels")),
-    pytest.param(_alpha_ladder, id="00_params_vs_macs_alpha_ladder",
-                 marks=_xfail("notebook 00's α ladder: labels collide with each other and the legend")),
+    pytest.param(_zoo, id="00_params_vs_macs_zoo"),
+    pytest.param(_alpha_ladder, id="00_params_vs_macs_alpha_ladder"),
     pytest.param(_cost_vs_multipliers, id="01_cost_vs_multipliers"),
     pytest.param(_paper_tradeoff, id="01_accuracy_vs_cost"),
     pytest.param(_separable_filters, id="01_separable_filters"),
@@ -258,8 +260,7 @@ def test_figure_reads_at_its_size(build):
 
 
 # issue 19 asks for a title on every figure; these have none yet.
-UNTITLED = {"00_params_vs_macs_zoo", "00_params_vs_macs_alpha_ladder",
-            "02_collapse_vs_dimension", "02_accuracy_curves", "05_pointing_game_bars"}
+UNTITLED = {"02_collapse_vs_dimension", "02_accuracy_curves", "05_pointing_game_bars"}
 
 
 @pytest.mark.parametrize("build", FIGURES)
@@ -312,3 +313,44 @@ def test_images_by_resolution_shows_the_same_scene_in_every_row():
     small = torch.nn.functional.interpolate(data["images"][64], size=(32, 32), mode="area")
     assert torch.allclose(small, data["images"][32])
     assert data["class_names"] == ["0°", "45°", "90°", "135°", "0°", "45°"]
+
+
+def test_params_vs_macs_keeps_cifar_models_apart_and_names_equal_costs_once():
+    """issue 19: a 32-px CIFAR model among ImageNet ones is refused; models of identical cost
+    (efficientnet and efficientnet_b0) share one label instead of two colliding ones."""
+    from lightnets.zoo import zoo_rows
+
+    rows = zoo_rows(["densenet_bc", "efficientnet", "efficientnet_b0", "mobilenet_v1"])
+    assert [r.dataset for r in rows] == ["CIFAR", "ImageNet", "ImageNet", "ImageNet"]
+    with pytest.raises(ValueError, match="one dataset"):
+        plots.params_vs_macs(rows)
+    fig, _ = plots.params_vs_macs(rows[1:])
+    try:
+        labels = [t.get_text() for t in fig.axes[0].texts if t.get_text()]
+        assert sorted(labels) == ["efficientnet = efficientnet_b0", "mobilenet_v1"]
+    finally:
+        plt.close(fig)
+
+
+def test_place_labels_refuses_when_there_is_no_room():
+    from lightnets.plots._labels import place_labels
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    try:
+        with pytest.raises(ValueError, match="no free place"):
+            place_labels(ax, [0.5], [0.5], ["a label far wider than the axes"])
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("build", [_zoo, _alpha_ladder], ids=["zoo", "alpha_ladder"])
+def test_notebook00_log_axes_are_ticked_in_plain_numbers(build):
+    """issue 19: log axes once ticked notebook 00 as "6×10⁻¹"; now in plain numbers (0.5, 1, 2)."""
+    fig, _ = build()
+    try:
+        fig.canvas.draw()
+        ticks = [label.get_text() for label, _ in _drawn_tick_labels(fig.axes[0])]
+        assert ticks and not [t for t in ticks if "times" in t or "^" in t], ticks
+        assert all(float(t) > 0 for t in ticks)
+    finally:
+        plt.close(fig)
