@@ -99,17 +99,22 @@ def _activations():
 def _cost_shares():
     import lightnets
 
-    v1 = lightnets.profile(lightnets.create_model("mobilenet_v1"))
-    paper = {"standard": 1.19, "depthwise": 3.06, "pointwise": 94.86, "linear": 0.18}  # Table 2
-    return plots.cost_shares(v1, paper, "MobileNetV1 224: share of Mult-Adds")
+    from lightnets.models.mobilenet_v1 import TABLE_2
+
+    costs = {name: lightnets.profile(lightnets.create_model(name))
+             for name in ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large")}
+    paper = {kind: share.mult_adds_percent for kind, share in TABLE_2.items()}
+    return plots.cost_shares(costs, paper, "Where the Mult-Adds go (224 px)",
+                             paper_label="V1, Table 2")
 
 
 def _tool_counts():
     import lightnets
     from lightnets import cost
 
-    counts = cost.tool_counts(lightnets.create_model("mobilenet_v2"), (1, 3, 224, 224))
-    return plots.tool_counts_chart(counts, "MobileNetV2 224: one network, seven numbers")
+    counts = cost.tool_counts(lightnets.create_model("mobilenet_v2"), (1, 3, 224, 224),
+                              tools=(*cost.TOOLS, "ptflops_aten"))  # as notebook 06 draws it
+    return plots.tool_counts_chart(counts, "MobileNetV2 224: one network, eight numbers")
 
 
 def _macs_vs_time():

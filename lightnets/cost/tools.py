@@ -52,8 +52,8 @@ def every_operation(row: LayerCost, batch: int) -> int:
 
 
 def thop(row: LayerCost, batch: int) -> int:
-    """module hooks only (thop 0.1.1): conv/linear MACs; BatchNorm 2·numel, doubled again when
-    affine; ReLU/ReLU6 and unlisted activations (Hardswish, SiLU, Sigmoid) 0; adaptive avg pool
+    """module hooks only (thop 0.1.1-2209072238): conv/linear MACs; BatchNorm 2·numel, doubled again
+    when affine; ReLU/ReLU6 and unlisted activations (Hardswish, SiLU, Sigmoid) 0; adaptive avg pool
     (window+1)·out; functional ops (x + y, SE's x * scale) never seen."""
     op, module = row.op, row.module_class
     if op == "conv":
@@ -71,10 +71,11 @@ def thop(row: LayerCost, batch: int) -> int:
 
 
 def ptflops(row: LayerCost, batch: int) -> int:
-    """module hooks plus patched torch.nn.functional (ptflops 0.7, pytorch backend): conv/linear
-    MACs + bias adds; BatchNorm 2·numel; ReLU counted by its hook and again by the patched F.relu
-    its forward calls (likewise pooling); ReLU6 (F.hardtanh), Hardswish, Sigmoid not patched;
-    operators x + y and x * scale not patched, so residual adds and SE multiplies are skipped."""
+    """module hooks plus patched torch.nn.functional (ptflops 0.7.5, backend="pytorch", the
+    code's default): conv/linear MACs + bias adds; BatchNorm 2·numel; ReLU counted by its hook
+    and again by the patched F.relu its forward calls (likewise pooling); ReLU6 (F.hardtanh),
+    Hardswish, Sigmoid not patched; operators x + y and x * scale not patched, so residual adds
+    and SE multiplies are skipped."""
     op, module, in_numel = row.op, row.module_class, numel(row.input_shape)
     if op in ("conv", "bias") and row.kernel is not None:
         return row.macs if module in _CONV_MODULES else 0
@@ -97,15 +98,18 @@ def ptflops(row: LayerCost, batch: int) -> int:
 
 
 def ptflops_aten(row: LayerCost, batch: int) -> int:
-    """ATen operations (ptflops 0.7.3+, aten backend, its default): aten.convolution and the
-    matrix products mm, matmul, addmm, bmm, one per multiply-accumulate; biases, BatchNorm,
-    activations, pooling and element-wise operations are not in its table."""
-    return row.macs if row.op in ("conv", "linear") else 0
+    """ATen operations (ptflops 0.7.3+, backend="aten"; pass it: the 0.7.4 and 0.7.5 wheels
+    default to "pytorch" although their README says "aten"): aten.convolution and the matrix
+    products mm, matmul, addmm, bmm, one per multiply-accumulate, plus one add per output element
+    for a convolution's or addmm's bias; BatchNorm, activations, pooling and element-wise
+    operations are not in its table."""
+    return row.macs if row.op in ("conv", "linear", "bias") else 0
 
 
 def fvcore(row: LayerCost, batch: int) -> int:
-    """traced ATen ops (fvcore 0.1.5): conv/linear MACs (no bias); BatchNorm 2·numel; adaptive
-    avg pool 1·numel of its input; activations, adds, SE multiplies and max pooling ignored."""
+    """traced ATen ops (fvcore 0.1.5.post20221221): conv/linear MACs (no bias); BatchNorm 2·numel;
+    adaptive avg pool 1·numel of its input; activations, adds, SE multiplies and max pooling
+    ignored."""
     op, in_numel = row.op, numel(row.input_shape)
     if op in ("conv", "linear"):
         return row.macs
@@ -117,7 +121,7 @@ def fvcore(row: LayerCost, batch: int) -> int:
 
 
 def torchinfo(row: LayerCost, batch: int) -> int:
-    """module parameters (torchinfo 1.8): conv (weight+bias)·output pixels, linear
+    """module parameters (torchinfo 1.8.0): conv (weight+bias)·output pixels, linear
     (weight+bias)·batch, BatchNorm (2·channels)·batch; nothing else."""
     op, module = row.op, row.module_class
     if op == "conv" and module in _CONV_MODULES:
@@ -132,7 +136,8 @@ def torchinfo(row: LayerCost, batch: int) -> int:
 
 
 def flop_counter(row: LayerCost, batch: int) -> int:
-    """torch.utils.flop_counter: conv and matmul only, 2 FLOPs (a multiply and an add) per MAC."""
+    """torch.utils.flop_counter (torch 2.x): conv and matmul only, 2 FLOPs (a multiply and an add)
+    per MAC."""
     return row.macs if row.op in ("conv", "linear") else 0
 
 
@@ -147,8 +152,8 @@ _TOOLS: dict[str, tuple[Callable[[LayerCost, int], int], int]] = {
     "flop_counter": (flop_counter, 2),
     "ptflops_aten": (ptflops_aten, 1),
 }
-# The tools tool_counts reports by default (ptflops' aten backend counts what "paper" counts on
-# these networks, so it is there on request only).
+# The tools tool_counts reports by default; ptflops' aten backend (the paper's count plus biases)
+# is there on request.
 TOOLS = ("paper", "all", "thop", "ptflops", "fvcore", "torchinfo", "flop_counter")
 TOOL_RULES = {name: " ".join(inspect.getdoc(rule).split()) for name, (rule, _) in _TOOLS.items()}
 

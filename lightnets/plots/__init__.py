@@ -228,27 +228,41 @@ def activation_curves(functions: dict, x=None, figsize=(8, 3.4)):
     return fig, data
 
 
-def cost_shares(cost, paper_percent: dict = None, title: str = ""):
-    """Horizontal bars: each layer type's share of a profile's MACs (%), with the paper's share
-    beside it where ``paper_percent`` ({type: %}) gives one (MobileNetV1 Table 2)."""
-    shares = {kind: 100 * macs / cost.macs
-              for kind, macs in sorted(cost.by_type.items(), key=lambda kv: kv[1])}
-    paper_percent = paper_percent or {}
-    data = {"type": list(shares), "ours_percent": [round(v, 2) for v in shares.values()],
-            "paper_percent": [paper_percent.get(k) for k in shares]}
-    fig, ax = plt.subplots(figsize=(7, 3))
-    y = range(len(shares))
-    ax.barh([i + 0.2 for i in y], data["ours_percent"], height=0.4, label="ours (measured)")
-    ax.barh([i - 0.2 for i in y], [p if p is not None else 0 for p in data["paper_percent"]],
-            height=0.4,
-            label="paper", color="lightgray", edgecolor="gray")
-    for i, (ours, paper) in enumerate(zip(data["ours_percent"], data["paper_percent"])):
-        ax.annotate(f"{ours:.2f}%" + (f" (paper {paper:.2f}%)" if paper is not None else ""),
-                    (ours, i + 0.2),
-                    xytext=(4, -3), textcoords="offset points", fontsize=8)
-    ax.set_yticks(list(y), data["type"])
-    ax.set_xscale("log")
-    ax.set_xlabel("share of multiply-accumulates (%, log scale)")
+def cost_shares(costs, paper_percent: dict = None, title: str = "", paper_label: str = "paper"):
+    """Horizontal bars on a linear axis, grouped by layer type: each type's share of the MACs of
+    one profile or of several (``costs``: a profile, or {label: profile}), and the paper's share
+    where ``paper_percent`` ({type: %}) gives one (hatched). Every bar carries its value, so a
+    0.18 % share reads as well as a 95 % one."""
+    costs = costs if isinstance(costs, dict) else {"ours": costs}
+    totals: dict = {}
+    for cost in costs.values():
+        for kind, macs in cost.by_type.items():
+            totals[kind] = totals.get(kind, 0) + macs / cost.macs
+    kinds = sorted(totals, key=lambda kind: -totals[kind])
+    rows = {label: [round(100 * cost.by_type[kind] / cost.macs, 2) if kind in cost.by_type
+                    else None for kind in kinds]  # None: the network has no such layer
+            for label, cost in costs.items()}
+    data = {"type": kinds, "percent": rows,
+            "paper_percent": [None if paper_percent is None else paper_percent.get(k)
+                              for k in kinds]}
+    bars = dict(rows)
+    if paper_percent:
+        bars[paper_label] = [paper_percent.get(k) for k in kinds]
+    height = 0.8 / len(bars)
+    fig, ax = plt.subplots(figsize=(7, 1.4 + 0.22 * len(kinds) * len(bars)))
+    for j, (label, values) in enumerate(bars.items()):
+        paper = paper_percent and label == paper_label
+        y = [i + (j - (len(bars) - 1) / 2) * height for i in range(len(kinds))]
+        shown = [(yy, v) for yy, v in zip(y, values) if v is not None]
+        ax.barh([yy for yy, _ in shown], [v for _, v in shown], height=height * 0.9, label=label,
+                color="white" if paper else plt.cm.tab10(j % 10),
+                edgecolor="gray" if paper else None, hatch="//" if paper else None)
+        for yy, v in shown:
+            ax.text(v + 1, yy, f"{v:.2f}%", va="center", fontsize=7)
+    ax.set_yticks(range(len(kinds)), kinds)
+    ax.invert_yaxis()  # the largest share on top
+    ax.set_xlim(0, 112)
+    ax.set_xlabel("share of multiply-accumulates (%)")
     ax.set_title(title)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
@@ -274,6 +288,9 @@ def tool_counts_chart(counts: dict, title: str = ""):
     for x, total in enumerate(data["total_millions"]):
         ax.annotate(f"{total:,.1f}", (x, total), ha="center", va="bottom", fontsize=8)
     ax.set_ylabel("counted operations (millions)")
+    ax.set_ylim(0, 1.1 * max(data["total_millions"]))  # room for the totals above the bars
+    # "ptflops_aten", "flop_counter": long names on two lines, so that neighbours never touch
+    ax.set_xticks(range(len(tools)), [tool.replace("_", "\n") for tool in tools])
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()

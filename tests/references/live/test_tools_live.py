@@ -40,16 +40,17 @@ def _run_tool(tool, model, size):
         warnings.simplefilter("ignore")
         if tool == "thop":
             return int(thop.profile(model, (x,), verbose=False)[0])
-        if tool == "ptflops":
+        if tool in ("ptflops", "ptflops_aten"):
+            backend = "aten" if tool == "ptflops_aten" else "pytorch"  # 0.7.5's default: pytorch
             return int(ptflops.get_model_complexity_info(model, size[1:], as_strings=False,
-                                                         print_per_layer_stat=False, backend="pytorch")[0])
+                                                         print_per_layer_stat=False, backend=backend)[0])
         analysis = FlopCountAnalysis(model, x)
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
         return int(analysis.total())
 
 
-@pytest.mark.parametrize("tool", ["thop", "ptflops", "fvcore"])
+@pytest.mark.parametrize("tool", ["thop", "ptflops", "ptflops_aten", "fvcore"])
 @pytest.mark.parametrize("name", ["mobilenet_v2", "se_toy"])
 def test_tool_counts_rebuild_what_the_tool_reports(tool, name):
     model = (_se_toy() if name == "se_toy" else lightnets.create_model(name)).eval()
