@@ -18,7 +18,6 @@
 """
 from __future__ import annotations
 
-import math
 import random
 from typing import NamedTuple, Optional, Sequence
 
@@ -164,7 +163,6 @@ class SearchedNetwork(Network):
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(head_channels, num_classes)
         self.blocks = list(blocks)
-        self.min_resolution = 2 * math.prod(choice.stride for choice in blocks)
         init_weights(self)
 
 

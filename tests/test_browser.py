@@ -8,8 +8,8 @@ as a learner would and check that the figure and the numbers change to exactly w
 ``$LIGHTNETS_ARTIFACTS`` (default ``tests/artifacts/browser``, git-ignored).
 
 Run it alone: ``.venv/bin/python -m pytest -m browser tests/test_browser.py``. It needs
-``apt install chromium`` (or ``$LIGHTNETS_CHROMIUM``) and ``pip install playwright``; without them it
-is skipped and says why.
+``apt install chromium`` (or ``$LIGHTNETS_CHROMIUM``; playwright comes with requirements.txt);
+without Chromium it is skipped and says why.
 """
 from __future__ import annotations
 
@@ -97,7 +97,6 @@ def lab(tmp_path_factory):
     """A JupyterLab server from this Python environment over a temporary copy of the notebooks."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt install chromium, or set $LIGHTNETS_CHROMIUM)")
-    pytest.importorskip("playwright", reason="playwright not installed (pip install playwright)")
     root, settings = tmp_path_factory.mktemp("lab-root"), tmp_path_factory.mktemp("lab-settings")
     for name in MOVES:
         shutil.copy(NOTEBOOKS / name, root / name)

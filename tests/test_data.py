@@ -63,7 +63,6 @@ def test_digits_without_scikit_learn_name_the_missing_package(monkeypatch):
 
 
 def test_digits_split_all_1797_uci_digits_75_25_with_masks():
-    pytest.importorskip("sklearn")
     train, test = Digits("train", 32), Digits("test", 32)
     assert len(train) + len(test) == 1797 and len(test) == 449  # load_digits: 1797 8×8 images
     assert torch.bincount(test.labels, minlength=10).min() > 20  # every digit present in the test split

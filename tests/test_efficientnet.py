@@ -10,19 +10,6 @@ from lightnets.layers import InvertedResidual, SqueezeExcite, StochasticDepth
 from lightnets.models.efficientnet import TABLE_1, TABLE_2, VARIANTS, BlockConfig, efficientnet_plan
 from lightnets.scaling import round_filters, round_repeats
 
-# torchvision EfficientNet_B*_Weights.IMAGENET1K_V1.meta: "num_params", "_ops" (GMACs) and the
-# crop size the weights were evaluated at (B2's is 288 px, not the paper's 260).
-TORCHVISION = {
-    "b0": (5_288_548, 0.386, 224),
-    "b1": (7_794_184, 0.687, 240),
-    "b2": (9_109_994, 1.088, 288),
-    "b3": (12_233_232, 1.827, 300),
-    "b4": (19_341_616, 4.394, 380),
-    "b5": (30_389_784, 10.266, 456),
-    "b6": (43_040_704, 19.068, 528),
-    "b7": (66_347_960, 37.746, 600),
-}
-
 
 @functools.lru_cache(maxsize=None)
 def built(variant):
@@ -36,20 +23,10 @@ def blocks(model):
     return [m for m in model.modules() if isinstance(m, InvertedResidual)]
 
 
-@pytest.mark.parametrize("variant", sorted(TORCHVISION))
-def test_efficientnet_has_torchvision_parameter_count(variant):
-    assert sum(p.numel() for p in built(variant).parameters()) == TORCHVISION[variant][0]
-
-
-@pytest.mark.parametrize("variant", sorted(TORCHVISION))
-def test_efficientnet_macs_match_torchvision_published_gflops_at_its_weights_resolution(variant):
-    _, gflops, crop = TORCHVISION[variant]
-    assert round(lightnets.profile(built(variant), (1, 3, crop, crop)).macs / 1e9, 3) == gflops
-
-
-@pytest.mark.parametrize("variant", sorted(TORCHVISION))
+@pytest.mark.parametrize("variant", sorted(TABLE_2))
 def test_efficientnet_table2_params_and_flops_within_5_percent(variant):
-    """Table 2 (params M, FLOPS B at the variant's resolution). Our counts equal torchvision's; the
+    """Table 2 (params M, FLOPS B at the variant's resolution). Our counts equal torchvision's
+    (tests/references/models); the
     paper's figures are rounded and drift from them by up to 4.6% (B4: 4.39 B vs 4.2 B printed,
     B5: 10.27 B vs 9.9 B, B2: 9.11 M params vs 9.2 M)."""
     params_millions, paper_gflops = TABLE_2[variant]
@@ -72,7 +49,6 @@ def test_efficientnet_b0_table1_strides_follow_the_resolution_column():
     starts = [i for i, block in enumerate(plan.blocks) if i == 0 or plan.blocks[i - 1].stage != block.stage]
     assert [plan.blocks[i].stride for i in starts] == [1, 2, 2, 2, 1, 2, 1]  # 112→112→56→28→14→14→7→7
     assert all(block.stride == 1 for i, block in enumerate(plan.blocks) if i not in starts)
-    assert built("b0").min_resolution == 32  # stem and four stride-2 stages
 
 
 def test_efficientnet_b0_table1_kernels_and_expansions():
@@ -154,12 +130,12 @@ def test_efficientnet_builder_instantiates_exactly_its_plan():
 
 def test_efficientnet_generic_builder_reproduces_b2_and_records_its_resolution():
     model = lightnets.create_model("efficientnet", width_mult=1.1, depth_mult=1.2, resolution=260, dropout=0.3)
-    assert sum(p.numel() for p in model.parameters()) == TORCHVISION["b2"][0]
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in built("b2").parameters())
     assert model.resolution == 260 and built("b2").resolution == 260
     assert model(torch.randn(1, 3, 64, 48)).shape == (1, 1000)  # resolution is an attribute, not a crop
 
 
-@pytest.mark.parametrize("argument, value", [("width_mult", 0.0), ("depth_mult", 9.0), ("resolution", 16),
+@pytest.mark.parametrize("argument, value", [("width_mult", 0.0), ("depth_mult", 9.0), ("resolution", 0),
                                              ("dropout", 1.0), ("stochastic_depth_prob", -0.1)])
 def test_efficientnet_generic_builder_rejects_values_outside_their_range(argument, value):
     with pytest.raises(ValueError, match=argument):
@@ -178,21 +154,6 @@ def test_efficientnet_variant_dropout_defaults_follow_the_official_table():
         builder = lightnets.registry.model_spec(f"efficientnet_{variant}").builder
         assert inspect.signature(builder).parameters["dropout"].default == config.dropout
         assert lightnets.registry.model_spec(f"efficientnet_{variant}").resolution == config.resolution
-
-
-def test_efficientnet_trains_and_evaluates_at_its_min_resolution_with_any_num_classes():
-    model = lightnets.create_model("efficientnet_b0", num_classes=5)
-    for mode in (model.train, model.eval):
-        mode()
-        assert model(torch.randn(2, 3, 32, 40)).shape == (2, 5)
-    with pytest.raises(ValueError, match=">= 32 px"):
-        model(torch.randn(2, 3, 24, 40))
-
-
-def test_efficientnet_summarises_with_torchinfo():
-    torchinfo = pytest.importorskip("torchinfo")
-    stats = torchinfo.summary(lightnets.create_model("efficientnet_b0"), input_size=(1, 3, 64, 64), verbose=0)
-    assert stats.total_params == TORCHVISION["b0"][0]
 
 
 def test_efficientnet_table2_top1_rises_with_every_variant():

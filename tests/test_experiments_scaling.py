@@ -1,7 +1,5 @@
 """The scaling experiment's machinery on a tiny budget (seconds): the real run is
 ``python -m lightnets.experiments.scaling``; its results live in lightnets/experiments/results/scaling."""
-import json
-import math
 
 import pytest
 import torch

@@ -194,7 +194,6 @@ def test_fuzz_stripes(kwargs):
        resolution=st.one_of(st.sampled_from([0, 15, 1024, 10**6]), weird), scale=pairs)
 def test_fuzz_digits_arguments(split, resolution, scale):
     # Every valid Digits set draws 1797 images; the valid path is tested in test_data.py.
-    pytest.importorskip("sklearn")
     ok, _ = call(data.Digits, split, resolution, 0, 0.5, scale,
                  names=("split", "resolution", "scale"))
     assert not ok

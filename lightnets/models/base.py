@@ -16,11 +16,18 @@ class Network(nn.Module):
     """Base class: subclasses set ``features`` and ``classifier`` (and may override the head).
 
     ``min_resolution`` is the smallest input side for which every layer still sees at least one
-    pixel; smaller inputs are rejected with a ValueError before any layer runs.
+    pixel, measured once per model by :func:`measured_min_resolution`; smaller inputs are
+    rejected with a ValueError before any layer runs.
     """
 
-    min_resolution: int = 32
     in_channels: int = 3
+
+    @property
+    def min_resolution(self) -> int:
+        # Measured on first use (the trunk must exist) and kept: the trunk's shape never changes.
+        if "_min_resolution" not in self.__dict__:
+            self.__dict__["_min_resolution"] = measured_min_resolution(self)
+        return self.__dict__["_min_resolution"]
 
     def __init__(self) -> None:
         super().__init__()
@@ -109,31 +116,57 @@ def output_side(side: int, kernel: int, stride: int = 1, padding: int = 0,
     return conv_output_size(side, kernel, stride, padding, ceil_mode=ceil_mode)
 
 
-def smallest_input_side(trunk_side, limit: int = 4096) -> int:
-    """The smallest input side for which ``trunk_side(side)`` (the side of the trunk's last map,
-    computed layer by layer with :func:`output_side`) is at least one pixel.
-
-    Output sides never shrink as the input grows, so a bisection finds the boundary.
+def smallest_layer_side(model: nn.Module, side: int) -> int:
+    """The smallest side of any layer's output when ``model.features`` runs on a ``side`` px
+    square input (a meta tensor: shapes only, so this is cheap even for large models); 0 where a
+    layer fails or gets no pixel. Eval mode: one pixel of one sample is fine for BatchNorm then.
     """
-    if trunk_side(limit) < 1:
-        raise ValueError(f"the network needs inputs larger than {limit} px")
-    low, high = 0, limit  # trunk_side(low) < 1 <= trunk_side(high)
+    sides: list = []
+
+    def record(module, inputs, output):
+        if isinstance(output, torch.Tensor) and output.dim() == 4:
+            sides.append(min(output.shape[-2:]))
+
+    handles = [m.register_forward_hook(record) for m in model.features.modules()]
+    try:
+        meta_forward(model.features, (1, model.in_channels, side, side))
+    except RuntimeError:  # a pooling window larger than its input: PyTorch refuses it
+        return 0
+    finally:
+        for handle in handles:
+            handle.remove()
+    return min(sides, default=side)
+
+
+def measured_min_resolution(model: nn.Module, limit: int = 4096) -> int:
+    """``min_resolution``, measured the same way for every model: the smallest input side for
+    which every layer of ``model.features`` still outputs at least one pixel.
+
+    A layer's output side never shrinks as its input grows, so doubling from 1 px brackets the
+    boundary and a bisection finds it (most of the zoo pads every layer and runs at 1 px, as
+    torchvision's ``min_size (1, 1)`` says; pooling without padding needs more). The answer
+    depends only on the layers, so it is kept per trunk description (``repr`` of the layers).
+    """
+    key = (type(model).__qualname__, getattr(model, "in_channels", 3), repr(model.features), limit)
+    if key not in _MIN_RESOLUTIONS:
+        _MIN_RESOLUTIONS[key] = _search_min_resolution(model, limit)
+    return _MIN_RESOLUTIONS[key]
+
+
+_MIN_RESOLUTIONS: dict = {}
+
+
+def _search_min_resolution(model: nn.Module, limit: int) -> int:
+    high = 1
+    while smallest_layer_side(model, high) < 1:
+        if high >= limit:
+            raise ValueError(f"the network needs inputs larger than {limit} px")
+        high *= 2
+    low = high // 2  # smallest_layer_side(low) < 1 <= smallest_layer_side(high), or low = 0
     while high - low > 1:
         middle = (low + high) // 2
-        if trunk_side(middle) >= 1:
+        if smallest_layer_side(model, middle) >= 1:
             high = middle
         else:
             low = middle
     return high
-
-
-def measured_trunk_side(model: Network, side: int) -> int:
-    """Run ``model.features`` on a meta tensor of ``side`` px and return its output's smaller side,
-    0 where a layer fails or gets no pixel: the measurement that checks a computed
-    ``min_resolution`` (meta tensors carry shapes only, so this is cheap even for large models).
-    Eval mode, as a 1×1 map of one sample is fine for BatchNorm in eval mode only."""
-    try:
-        out = meta_forward(model.features, (1, model.in_channels, side, side))
-    except RuntimeError:
-        return 0
-    return min(out.shape[-2:])

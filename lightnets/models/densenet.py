@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lightnets.layers import DenseBlock, Transition
-from lightnets.models.base import Network, output_side, smallest_input_side
+from lightnets.models.base import Network
 from lightnets._checks import check_float, check_int
 from lightnets.models._spec import Reported, register
 
@@ -98,17 +98,6 @@ class DenseNet(Network):
         self.features.add_module("norm5", nn.BatchNorm2d(channels))
         self.num_features = channels
         self.classifier = nn.Linear(channels, num_classes)
-
-        num_transitions = len(self.block_layers) - 1
-
-        def trunk_side(side: int) -> int:
-            if imagenet_stem:
-                side = output_side(output_side(side, 7, 2, 3), 3, 2, 1)
-            for _ in range(num_transitions):
-                side = output_side(side, 2, 2)
-            return side
-
-        self.min_resolution = smallest_input_side(trunk_side)
         # torchvision's initialisation ("official init from torch repo"): He-normal (fan-in) convs,
         # BatchNorm 1/0, zero linear bias (the linear weight keeps PyTorch's default).
         for m in self.modules():

@@ -217,9 +217,8 @@ class EfficientNet(Network):
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
         stem = TABLE_1[0]
         stem_stride = stem.resolution // TABLE_1[1].resolution
-        # Every stride halves the map; below this side a stride-2 layer would see a single pixel.
-        self.min_resolution = stem_stride * math.prod(block.stride for block in plan.blocks)
-        self.resolution = check_int("resolution", resolution, low=self.min_resolution, high=4096)
+        # Every layer pads, so the trunk runs at any side >= 1 px (``min_resolution`` measures it).
+        self.resolution = check_int("resolution", resolution, low=1, high=4096)
 
         layers: list[nn.Module] = [
             ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem_stride, activation=nn.SiLU,

@@ -8,7 +8,6 @@ squeeze-and-excite in three stages; B1 is the SE-free network of the official TF
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple, Optional, Union
 
 from torch import nn
@@ -113,7 +112,6 @@ class MnasNet(Network):
         self.num_features = last_conv.out_channels
         self.classifier = nn.Sequential(nn.Dropout(dropout),
                                         nn.Linear(self.num_features, num_classes))
-        self.min_resolution = math.prod(row.stride for row in TABLE_B1)
         init_weights(self)
         # torchvision's MNASNet initialises its classifier for a sigmoid output, uniformly.
         nn.init.kaiming_uniform_(self.classifier[-1].weight, mode="fan_out", nonlinearity="sigmoid")

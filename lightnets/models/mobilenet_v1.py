@@ -3,7 +3,7 @@ Vision Applications", arXiv:1704.04861).
 
 A 3×3 stem, then 13 depthwise-separable layers, average pooling and one fully connected layer.
 The width multiplier α thins every layer (§3.3, eq. 6); the resolution multiplier ρ (§3.4, eq. 7)
-is just a smaller input, which the network accepts at any size >= 32 px.
+is just a smaller input, which the network accepts at any size (every layer pads: min_resolution 1).
 """
 from __future__ import annotations
 

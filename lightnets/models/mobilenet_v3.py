@@ -8,7 +8,6 @@ deeper half (§5.2), and a cheaper last stage that pools *before* the widest 1×
 """
 from __future__ import annotations
 
-import math
 
 from typing import NamedTuple, Optional, Union
 
@@ -177,8 +176,6 @@ class MobileNetV3(Network):
             nn.Dropout(dropout),
             nn.Linear(hidden_channels, num_classes),
         )
-        # Every stride halves the map; below this side a stride-2 layer would see a single pixel.
-        self.min_resolution = math.prod(row.stride for row in table)
         init_weights(self)
 
 

@@ -136,8 +136,6 @@ class ResNet(Network):
         self.features = nn.Sequential(layers)
         self.num_features = in_channels
         self.classifier = nn.Linear(in_channels, num_classes)
-        # The total stride (224 px → 7): below it a stride-2 layer would see a single pixel.
-        self.min_resolution = 224 // TABLE_1[-1].output_size
         init_weights(self)
         # torchvision keeps PyTorch's default init for the fc layer
         self.classifier.reset_parameters()

@@ -97,8 +97,6 @@ class ShuffleNetV1(Network):
         self.features = nn.Sequential(*layers)
         self.num_features = channels
         self.classifier = nn.Linear(channels, num_classes)
-        # 3×3 convs and pools all have padding 1, so every layer keeps at least one pixel.
-        self.min_resolution = 1
         init_weights(self)
 
 
@@ -172,7 +170,6 @@ class ShuffleNetV2(Network):
         layers.append(ConvBNAct(channels, self.num_features, conv5.kernel_size))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(self.num_features, num_classes)
-        self.min_resolution = 1  # torchvision's meta agrees: min_size (1, 1)
 
 
 def _v2_reported(column: str) -> Reported:

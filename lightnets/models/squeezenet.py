@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from lightnets.layers import ConvBNAct, FireModule
-from lightnets.models.base import Network, output_side, smallest_input_side
+from lightnets.models.base import Network
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
 
@@ -105,7 +105,6 @@ class SqueezeNet(Network):
         final_conv = nn.Conv2d(channels, num_classes, conv10.filter_size_stride[0])
         self.classifier = nn.Sequential(nn.Dropout(dropout), final_conv, nn.ReLU(inplace=True),
                                         nn.AdaptiveAvgPool2d(1))
-        self.min_resolution = smallest_input_side(lambda side: trunk_side(table, side))
         # torchvision's initialisation: He-uniform convs, zero biases, conv10 ~ N(0, 0.01).
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
@@ -117,19 +116,6 @@ class SqueezeNet(Network):
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
         return torch.flatten(self.classifier(x), 1)
-
-
-def trunk_side(table: tuple, side: int) -> int:
-    """The side of the last Fire module's map for a ``side`` px input (0: a layer would get
-    none)."""
-    for row in table:
-        if row.name.startswith("conv") and row.name != "conv10":
-            kernel, stride = row.filter_size_stride
-            side = output_side(side, kernel, stride)
-        elif row.name.startswith("maxpool"):
-            kernel, stride = row.filter_size_stride
-            side = output_side(side, kernel, stride, ceil_mode=True)
-    return side
 
 
 @register(

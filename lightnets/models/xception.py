@@ -14,7 +14,7 @@ from typing import NamedTuple
 from torch import nn
 
 from lightnets.layers import ConvBNAct, SeparableConvBNAct, XceptionBlock
-from lightnets.models.base import Network, output_side, smallest_input_side
+from lightnets.models.base import Network
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
 
@@ -78,15 +78,6 @@ class Xception(Network):
         self.num_features = channels
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels, num_classes))
 
-        def trunk_side(side: int) -> int:
-            for module in FIGURE_5:
-                if module.layer == "conv":
-                    side = output_side(side, 3, module.stride)
-                elif module.stride == 2:
-                    side = output_side(side, 3, 2, 1)  # the max pool; the 1×1/2 shortcut agrees
-            return side
-
-        self.min_resolution = smallest_input_side(trunk_side)
         # timm's initialisation: He-normal (fan-out) convs, BatchNorm 1/0, PyTorch's default linear.
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
