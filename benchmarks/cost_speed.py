@@ -3,7 +3,12 @@
 1. Profiling a large network (EfficientNet-B7 at 600 px when it is registered) on meta tensors is
    at least 5× faster than one real forward pass counted with torch.utils.flop_counter.FlopCounterMode.
 2. A compound-scaling configuration (φ = 0 … 8) is costed from its plan by the closed-form
-   formulas, without building a model, in under 50 ms.
+   formulas, without building a model, in under 50 ms (``scaling.network_cost`` and
+   ``scaling.compound_cost`` at every half step of φ).
+3. Notebook 04's compound widget redraws for a new (α, β, γ, φ) in under 50 ms
+   (``widgets.render_compound``, nothing cached for the new values).
+
+These were unit tests once; timings are not tests on a shared machine, so they live here.
 
 Run:  python benchmarks/cost_speed.py [--model NAME] [--resolution PX] [--torchvision]
 ``--torchvision`` takes the large model from torchvision (same architecture, same MACs) when
@@ -89,6 +94,20 @@ def main() -> None:
         print(f"   φ={phi}  {resolution:3d} px  {result.macs / 1e9:7.3f} GMACs"
               f"  {result.params / 1e6:7.2f} M params  {seconds * 1e3:6.3f} ms")
     print(f"   slowest configuration {worst:.3f} ms (needed: < 50 ms)")
+    worst = max(timed(lambda: scaling.compound_cost(phi / 2), repeats=5)[0] for phi in range(17))
+    print(f"   scaling.compound_cost, φ = 0, 0.5, …, 8: slowest median {worst * 1e3:.3f} ms (needed: < 50 ms)")
+
+    print("\n3. notebook 04's compound widget: one redraw for a new slider value")
+    from lightnets import widgets
+
+    for alpha, beta, gamma, phi in [(1.2, 1.1, 1.15, 1.0), (1.5, 1.5, 1.5, 8.0), (1.0, 1.0, 1.0, 0.0)]:
+        widgets.render_compound(alpha, beta, gamma, phi)  # B0–B7's costs are computed once, then cached
+        times = []
+        for step in range(1, 6):
+            moved = (alpha + 0.001 * step, beta, gamma, phi)  # new values: nothing cached
+            times.append(timed(lambda: widgets.render_compound(*moved), repeats=1)[0])
+        print(f"   α={alpha} β={beta} γ={gamma} φ={phi}: median {statistics.median(times) * 1e3:6.2f} ms"
+              " (needed: < 50 ms)")
 
 
 if __name__ == "__main__":

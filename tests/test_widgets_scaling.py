@@ -1,6 +1,3 @@
-import statistics
-import time
-
 import pytest
 
 from lightnets import scaling, widgets
@@ -38,20 +35,6 @@ def test_widgets_render_compound_with_all_coefficients_1_predicts_no_growth():
     state = widgets.compound_state(1.0, 1.0, 1.0, 5.0)
     assert state.constraint == 1.0 and state.macs == state.predicted_macs
     assert all(phi is None for _, _, phi in state.variants)
-
-
-@pytest.mark.parametrize("values", [(1.2, 1.1, 1.15, 1.0), (1.5, 1.5, 1.5, 8.0), (1.3, 1.3, 1.3, 7.9),
-                                    (1.0, 1.0, 1.0, 0.0)])
-def test_widgets_render_compound_updates_in_under_50_ms(values):
-    widgets.render_compound(*values)  # B0–B7's costs are computed once, then cached
-    alpha, beta, gamma, phi = values
-    times = []
-    for step in range(1, 6):
-        moved = (max(1.0, alpha - 0.001 * step), beta, gamma, phi)  # a new slider value: nothing cached
-        start = time.perf_counter()
-        widgets.render_compound(*moved)
-        times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.050
 
 
 def test_widgets_compound_widget_moves_refill_the_view():
