@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from lightnets._checks import check_int
-from lightnets._torch import conv_output_size, meta_forward
+from lightnets._torch import meta_forward
 
 
 class Network(nn.Module):
@@ -107,13 +107,6 @@ def init_weights(model: nn.Module) -> None:
         elif isinstance(m, nn.Linear):
             nn.init.normal_(m.weight, 0, 0.01)
             nn.init.zeros_(m.bias)
-
-
-def output_side(side: int, kernel: int, stride: int = 1, padding: int = 0,
-                ceil_mode: bool = False) -> int:
-    """The side of a convolution's or pooling's output, 0 where it would fail: PyTorch's formula,
-    :func:`lightnets._torch.conv_output_size`, with the models' explicit padding (default 0)."""
-    return conv_output_size(side, kernel, stride, padding, ceil_mode=ceil_mode)
 
 
 def smallest_layer_side(model: nn.Module, side: int) -> int:
