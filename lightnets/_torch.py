@@ -31,10 +31,13 @@ def meta_forward(model: nn.Module, input_size: Sequence[int],
     Meta tensors carry shapes and no data, so nothing is allocated and no arithmetic is done:
     counting costs, memory or output sides needs shapes only. The model's own parameters and
     buffers are left alone (meta copies stand in for them) and its train/eval mode is restored.
-    Hooks and dispatch modes the caller set see every operation. Returns the (meta) output.
+    Hooks and dispatch modes the caller set see every operation. The input has ``dtype``, by
+    default the dtype of the model's floating-point parameters. Returns the (meta) output.
     """
     state = {**dict(model.named_parameters()), **dict(model.named_buffers())}
     on_meta = {name: torch.empty_like(value, device="meta") for name, value in state.items()}
+    if dtype is None:  # the input takes the parameters' dtype (a model moved to float64, say)
+        dtype = next((v.dtype for v in state.values() if v.is_floating_point()), None)
     x = torch.empty(tuple(input_size), device="meta", dtype=dtype)
     with evaluating(model), torch.no_grad():
         return functional_call(model, on_meta, (x,))

@@ -5,6 +5,8 @@ names) lets CAM, summaries and the lessons find the same parts in every family.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 from torch import nn
 
@@ -120,14 +122,21 @@ def smallest_layer_side(model: nn.Module, side: int) -> int:
         if isinstance(output, torch.Tensor) and output.dim() == 4:
             sides.append(min(output.shape[-2:]))
 
-    handles = [m.register_forward_hook(record) for m in model.features.modules()]
+    # The caller's hooks (torchinfo's summary, a CAM's feature hook) must not see this pass:
+    # they are set aside while it runs and put back after.
+    modules = list(model.features.modules())
+    saved = [(m._forward_hooks, m._forward_pre_hooks) for m in modules]
+    for m in modules:
+        m._forward_hooks, m._forward_pre_hooks = OrderedDict(), OrderedDict()
+    for m in modules:
+        m.register_forward_hook(record)
     try:
         meta_forward(model.features, (1, model.in_channels, side, side))
     except RuntimeError:  # a pooling window larger than its input: PyTorch refuses it
         return 0
     finally:
-        for handle in handles:
-            handle.remove()
+        for m, (forward, pre) in zip(modules, saved):
+            m._forward_hooks, m._forward_pre_hooks = forward, pre
     return min(sides, default=side)
 
 
