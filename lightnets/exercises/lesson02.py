@@ -61,3 +61,32 @@ q3 = Question(
                   "steps = inference_steps(create_model('mobilenet_v2', width_mult=0.5))\n"
                   "answer = peak_memory(steps) / 1000",
 )
+
+
+def _lost(n: int = 30, seed: int = 3) -> float:
+    from lightnets import manifold
+    return manifold.lost_fraction(manifold.spiral(), manifold.random_embedding(n, seed))
+
+
+def _warped(n: int = 30, seed: int = 3) -> float:
+    from lightnets import manifold
+    points = manifold.spiral()
+    T = manifold.random_embedding(n, seed)
+    return manifold.shape_error(points, manifold.relu_roundtrip(points, T))
+
+
+q4 = Question(
+    name="lesson02.q4",
+    prompt="Predict, then run: lift the spiral into n = 30 dimensions with "
+           "manifold.random_embedding(30, seed=3) and apply a ReLU. What share of the spiral's "
+           "points is lost (no decoder could recover them)? A number between 0 and 1.",
+    checker=numeric(_lost, mistakes=[
+        (_warped, "that is the shape error, how much T⁺ warps the spiral; a warped point is "
+                  "still recoverable. Count the points whose positive rows of T do not span "
+                  "the plane (manifold.lost_fraction)")]),
+    hints=["Lost means: the rows of T that stay positive at x do not span the plane.",
+           "manifold.lost_fraction(manifold.spiral(), manifold.random_embedding(30, seed=3))"],
+    solution_code="from lightnets import manifold\n"
+                  "T = manifold.random_embedding(30, seed=3)\n"
+                  "answer = manifold.lost_fraction(manifold.spiral(), T)",
+)

@@ -323,7 +323,7 @@ def seed_summary(results_list: Sequence[dict]) -> dict:
     the mean validation accuracy over the seeds (``val_accuracy``), the half-width of its 95%
     Student-t interval (``half_width``, sample std with ddof = 1) and the seeds' ``values``.
     Rows are the runs every seed finished, in the first seed's order."""
-    from lightnets.experiments.tab_transformer import interval
+    from lightnets.stats import t_interval as interval
 
     if len(results_list) < 2:
         raise ValueError(f"seed_summary needs the results of at least 2 seeds, got {len(results_list)}")

@@ -41,6 +41,7 @@ from lightnets import tabular
 from lightnets._checks import check_choice, check_float, check_int
 from lightnets._io import atomic_write
 from lightnets.registry import create_model
+from lightnets.stats import t_interval as interval  # noqa: F401 - notebook 11 names it
 from lightnets.utils import seed_everything
 
 RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results", "tab_transformer")
@@ -163,18 +164,6 @@ def _gbdt_matrix(data: tabular.TabularData, x_categ: Optional[torch.Tensor] = No
     codes = (data.x_categ if x_categ is None else x_categ).numpy().astype(np.float64)
     codes[codes == 0] = np.nan  # missing: the trees' own missing-value branch
     return np.concatenate([codes, data.x_cont.numpy().astype(np.float64)], axis=1)
-
-
-def interval(values: Sequence[float], confidence: float = 0.95) -> dict:
-    """Mean and the half-width of its Student-t interval (sample std, ddof = 1)."""
-    from scipy import stats
-
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) < 2:
-        raise ValueError(f"an interval needs at least 2 values, got {len(values)}")
-    t = stats.t.ppf(0.5 + confidence / 2, len(values) - 1)
-    half = t * values.std(ddof=1) / math.sqrt(len(values))
-    return {"mean": float(values.mean()), "half_width": float(half), "values": values.tolist()}
 
 
 # --- the experiment ------------------------------------------------------------------------------

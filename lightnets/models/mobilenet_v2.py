@@ -23,6 +23,26 @@ class Row(NamedTuple):
     stride: Optional[int]  # s, of the first repeat; the others use stride 1
 
 
+class Result(NamedTuple):
+    network: str  # the row's name as Table 4 prints it
+    top1_percent: float  # ImageNet top-1
+    params_millions: float
+    mult_adds_millions: float
+    pixel1_ms: Optional[float]  # one large core of a Pixel 1, TF-Lite; None: not reported
+
+
+# Table 4, "Performance on ImageNet, comparison for different networks" (arXiv:1801.04381v4), in
+# the paper's columns. The paper leaves ShuffleNet's time out: TF-Lite had no efficient group
+# convolution or shuffle then.
+TABLE_4 = (
+    Result("MobileNetV1", 70.6, 4.2, 575, 113),
+    Result("ShuffleNet (1.5)", 71.5, 3.4, 292, None),
+    Result("ShuffleNet (x2)", 73.7, 5.4, 524, None),
+    Result("NasNet-A", 74.0, 5.3, 564, 183),
+    Result("MobileNetV2", 72.0, 3.4, 300, 75),
+    Result("MobileNetV2 (1.4)", 74.7, 6.9, 585, 143),
+)
+
 # Table 2 in the paper's columns (Input, Operator, t, c, n, s).
 TABLE_2 = (
     Row(224, "conv2d", None, 32, 1, 2),

@@ -118,7 +118,8 @@ def spiral_roundtrip_panels(dims=(2, 3, 5, 15, 30), seed: int = 0, points=None, 
     return fig, data
 
 
-def collapse_vs_dimension(curve: dict, figsize=(7, 4)):
+def collapse_vs_dimension(curve: dict, figsize=(7, 4),
+                          title="MobileNetV2 Fig. 1, measured: a ReLU in n dimensions"):
     """Collapse measures against the embedding dimension n, ReLU against the linear control.
 
     ``curve`` is :func:`lightnets.manifold.collapse_curve`'s output, which is also the data
@@ -135,26 +136,34 @@ def collapse_vs_dimension(curve: dict, figsize=(7, 4)):
     ax.minorticks_off()
     ax.set_xticks(n)
     ax.set_xticklabels([str(d) for d in n])
-    finish(fig, ax, "embedding dimension n", "collapse (0 = spiral intact)")
+    finish(fig, ax, "embedding dimension n", "collapse (0 = spiral intact)", title)
     return fig, curve
 
 
-def accuracy_curves(result: dict, figsize=(7, 4)):
-    """Test accuracy against training step, mean over seeds with a band of ± one std per variant.
+def accuracy_curves(result: dict, figsize=(7.5, 4.5),
+                    title="MobileNetV2 Fig. 6 in miniature: test accuracy while training"):
+    """Test accuracy against training step per variant: the mean over seeds, with a band of the
+    95% Student-t interval over seeds (sample std, ddof = 1; none for a single seed).
 
     ``result`` is the JSON of :mod:`lightnets.experiments.bottleneck_ablation`; ``data`` maps each
-    variant to its mean and std per evaluation step.
+    variant to its mean and the band's half-width per evaluation step.
     """
+    from scipy import stats
+
     fig, ax = plt.subplots(figsize=figsize)
     data = {}
     steps = result["steps"]
     for name, curves in result["test_accuracy"].items():
-        curves = np.array(curves)
-        mean, std = curves.mean(axis=0), curves.std(axis=0)
-        data[name] = {"mean": mean.tolist(), "std": std.tolist()}
+        curves = np.array(curves, dtype=np.float64)
+        mean, seeds = curves.mean(axis=0), len(curves)
+        half = (stats.t.ppf(0.975, seeds - 1) * curves.std(axis=0, ddof=1) / np.sqrt(seeds)
+                if seeds > 1 else np.zeros_like(mean))
+        data[name] = {"mean": mean.tolist(), "half_width": half.tolist()}
         ax.plot(steps, mean, label=name)
-        ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
-    finish(fig, ax, "training step", "test accuracy")
+        ax.fill_between(steps, mean - half, mean + half, alpha=0.2)
+    seeds = len(result.get("seeds", [])) or 1
+    band = f"bands: 95% t-interval over {seeds} seeds" if seeds > 1 else "one seed"
+    finish(fig, ax, f"training step ({band})", "test accuracy", title, legend_fontsize=8)
     return fig, data
 
 
