@@ -341,8 +341,12 @@ def random_maps(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
     return torch.rand(tuple(shape), generator=generator)
 
 
-def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5, colormap: str = "jet") -> np.ndarray:
+def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5,
+            colormap: str = "inferno") -> np.ndarray:
     """Blend a (H, W) map in [0, 1] over an image ((3, H, W) or (H, W, 3), values in [0, 1]).
+
+    The default colormap is perceptually uniform (equal steps in the map look like equal steps
+    in colour, and it reads in grey), unlike the rainbow "jet" many CAM figures use.
 
     Returns an (H, W, 3) float array in [0, 1] ready for ``imshow``: ``(1-alpha)·image +
     alpha·colormap(heatmap)``.

@@ -161,7 +161,7 @@ def test_cam_grid_draws_each_method_and_reports_the_peaks():
     images, maps = torch.rand(2, 3, 8, 8), torch.zeros(2, 8, 8)
     maps[0, 1, 6], maps[1, 7, 0] = 1.0, 1.0
     fig, data = plots.cam_grid(images, {"CAM": maps, "Grad-CAM": maps}, row_titles=["a", "b"])
-    assert data["titles"] == ["CAM", "Grad-CAM"] and len(fig.axes) == 6
+    assert data["titles"] == ["CAM", "Grad-CAM"] and len(fig.axes) == 6 + 1  # and the colorbar
     assert data["peaks"]["CAM"] == [(1, 6), (7, 0)]
 
 

@@ -37,6 +37,7 @@ from typing import NamedTuple, Optional, Sequence
 
 import torch
 
+from lightnets._checks import check_int
 from lightnets._io import atomic_write
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "scaling"
@@ -356,8 +357,32 @@ def load_scaled_models(directory=DEFAULT_DIRECTORY, phi: Optional[float] = None)
     return {kind: (load_model(directory / chosen[kind]["checkpoint"]), chosen[kind]) for kind in KINDS}
 
 
+def layer_at_grid(model: torch.nn.Module, resolution: int, grid: int) -> str:
+    """The deepest ``features.i`` of ``model`` whose output is ``grid``×``grid`` for a
+    ``resolution``-px input (found by a meta-tensor pass): where to take maps that every model
+    draws on the same grid."""
+    from lightnets._torch import meta_forward
+
+    check_int("grid", grid, low=1, high=resolution)
+    sides = {}
+    hooks = [block.register_forward_hook(
+        lambda module, args, out, name=f"features.{i}": sides.__setitem__(name, out.shape[-1]))
+        for i, block in enumerate(model.features)]
+    try:
+        meta_forward(model, (1, 3, resolution, resolution))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    matching = [name for name, side in sides.items() if side == grid]
+    if not matching:
+        raise ValueError(f"no block of this model outputs a {grid}×{grid} map at {resolution} px; "
+                         f"its sides are {sorted(set(sides.values()), reverse=True)}")
+    return matching[-1]
+
+
 def scaled_cams(models: dict, num_images: int = 200, display_resolution: int = 64, seed: int = 1,
-                layer: Optional[str] = "features.3", data: Optional[dict] = None) -> dict:
+                layer: Optional[str] = "features.3", data: Optional[dict] = None,
+                grid: Optional[int] = None) -> dict:
     """EfficientNet Fig. 7 in miniature: class activation maps of the same scenes under the depth-,
     width-, resolution- and compound-scaled models (``models``: :func:`load_scaled_models`' output).
 
@@ -394,10 +419,11 @@ def scaled_cams(models: dict, num_images: int = 200, display_resolution: int = 6
             if side != display_resolution else wide
         with torch.no_grad():
             predictions = model.eval()(seen).argmax(1)
-        maps = cam.cam(model, seen, target=labels) if layer is None else \
-            cam.grad_cam(model, seen, target=labels, layer=layer)
+        used = layer if grid is None else layer_at_grid(model, side, grid)
+        maps = cam.cam(model, seen, target=labels) if used is None else \
+            cam.grad_cam(model, seen, target=labels, layer=used)
         maps = cam.postprocess(maps, (display_resolution, display_resolution))
-        out[kind] = {"maps": maps, "predictions": predictions,
+        out[kind] = {"maps": maps, "predictions": predictions, "layer": used,
                      "accuracy": (predictions == labels).float().mean().item(),
                      "pointing": cam.pointing_game(maps, masks).float().mean().item()}
     return out
