@@ -172,3 +172,17 @@ def test_experiment_seed_summary_means_each_run_over_the_coarse_seeds_with_an_in
     assert all(h is not None for h in data["resolution"]["half_width"])
     with pytest.raises(ValueError, match="2 seeds"):
         experiment.seed_summary(seeds[:1])
+
+
+def test_layer_at_grid_finds_the_deepest_block_of_that_side_and_names_a_missing_one():
+    from lightnets import create_model
+    from lightnets.experiments.scaling import layer_at_grid
+
+    model = create_model("efficientnet", width_mult=0.25, depth_mult=0.25, resolution=64,
+                         num_classes=4)
+    assert layer_at_grid(model, 64, 4) == "features.5"  # stride 16: 64 px → 4×4
+    assert layer_at_grid(model, 32, 4) == "features.3"  # stride 8: 32 px → 4×4
+    with pytest.raises(ValueError, match="no block .* 3×3"):
+        layer_at_grid(model, 64, 3)
+    with pytest.raises(ValueError, match="grid"):
+        layer_at_grid(model, 64, 0)

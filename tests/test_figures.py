@@ -1,8 +1,5 @@
 """Every figure builder in lightnets.plots, drawn as a notebook draws it: it has a sensible size
 and no two pieces of text overlap (titles, axis labels, tick labels, annotations, legend texts).
-
-Figures that fail today are marked xfail(strict=True) with the issue 19 item that fixes them, so
-that the mark must go when the figure is fixed.
 """
 import json
 from itertools import combinations
@@ -205,10 +202,6 @@ def _separable_filters():
     return plots.separable_filters()
 
 
-def _xfail(item):
-    return pytest.mark.xfail(strict=True, reason=f"issue 19: {item}")
-
-
 FIGURES = [
     pytest.param(_zoo, id="00_params_vs_macs_zoo"),
     pytest.param(_alpha_ladder, id="00_params_vs_macs_alpha_ladder"),
@@ -259,14 +252,9 @@ def test_figure_reads_at_its_size(build):
         plt.close(fig)
 
 
-# issue 19 asks for a title on every figure; these have none yet.
-UNTITLED: set = set()
-
-
 @pytest.mark.parametrize("build", FIGURES)
-def test_figure_has_a_title(build, request):
-    if request.node.callspec.id in UNTITLED:
-        request.applymarker(_xfail("titles on every figure"))
+def test_figure_has_a_title(build):
+    """issue 19: a title on every figure."""
     fig, _ = build()
     try:
         titles = [ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right")]

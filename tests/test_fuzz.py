@@ -28,7 +28,6 @@ CALL_SECONDS = 20  # generous on a busy 2-core machine; a hang runs for minutes
 MINIMUM_CALLS = 2000
 # Strategies for functions that another branch validates: a raw error there is expected until it
 # merges. The lead re-enables them by emptying this set.
-AWAITING_VALIDATION: set = set()  # e.g. {"profile", "latency"} (lightnets.cost, helper struct)
 
 COUNTS = {"calls": 0, "results": 0, "clean_errors": 0}
 FUZZ_TESTS_RUN = set()
@@ -526,12 +525,7 @@ def test_fuzz_loading_any_file_names_the_path(content, tmp_path_factory):
     assert not ok
 
 
-# --- profile and latency (validated on another branch: see AWAITING_VALIDATION) ------------------
-
-
-def awaiting(name):
-    return pytest.mark.xfail(name in AWAITING_VALIDATION, strict=False,
-                             reason=f"{name}'s validation comes with helper struct's branch")
+# --- profile and latency --------------------------------------------------------------------------
 
 
 good_sizes = st.tuples(st.integers(1, 2), st.just(3), st.sampled_from([32, 40]),
@@ -541,7 +535,6 @@ sizes = st.one_of(good_sizes, st.tuples(st.integers(-1, 2), st.sampled_from([0, 
                   st.lists(st.integers(-1, 40), max_size=5), weird)
 
 
-@awaiting("profile")
 @fuzz_settings(60)
 @given(input_size=sizes, model=st.one_of(st.just(TINY), weird))
 def test_fuzz_profile(input_size, model):
@@ -550,7 +543,6 @@ def test_fuzz_profile(input_size, model):
         assert cost.params > 0 and cost.macs > 0
 
 
-@awaiting("latency")
 @fuzz_settings(40)
 @given(input_size=sizes, runs=st.one_of(st.integers(-1, 2), weird),
        warmup=st.one_of(st.integers(-1, 1), weird),
