@@ -222,9 +222,6 @@ def training_activation_memory(model: nn.Module,
     buffers = {name: torch.empty_like(b, device="meta") for name, b in model.named_buffers()}
     x = torch.empty(tuple(input_size), device="meta")
     was_training = model.training
-    # A model measures its min_resolution on its first forward, with a meta pass of its own: do
-    # that here, outside the tracked pass, so that its tensors are not counted.
-    getattr(model, "min_resolution", None)
     live = _Live()
     try:
         model.train()

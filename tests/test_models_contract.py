@@ -185,3 +185,21 @@ def test_tabular_models_honour_num_classes_in_train_and_eval(name):
         out = model(categories, continuous)
         assert out.shape == (4, 3)
         out.sum().backward()
+
+
+def test_a_callers_dispatch_mode_does_not_see_the_min_resolution_search():
+    """The first forward measures min_resolution with meta passes of its own; a FlopCounterMode
+    (or profile's counter, or a memory tracker) around that forward counts the forward only."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from lightnets.models import base
+
+    base._MIN_RESOLUTIONS.clear()
+    first, second = lightnets.create_model("squeezenet1_1"), lightnets.create_model("squeezenet1_1")
+    x = torch.randn(1, 3, 64, 64)
+    counts = []
+    for model in (first, second):  # the second finds min_resolution in the cache
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model.eval()(x)
+        counts.append(counter.get_total_flops())
+    assert counts[0] == counts[1]

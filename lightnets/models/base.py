@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import _disable_current_modes
 
 from lightnets._checks import check_int
 from lightnets._torch import meta_forward
@@ -151,7 +152,11 @@ def measured_min_resolution(model: nn.Module, limit: int = 4096) -> int:
     """
     key = (type(model).__qualname__, getattr(model, "in_channels", 3), repr(model.features), limit)
     if key not in _MIN_RESOLUTIONS:
-        _MIN_RESOLUTIONS[key] = _search_min_resolution(model, limit)
+        # The search is the model's own business: a dispatch mode the caller runs (profile's
+        # counter, FlopCounterMode, a memory tracker) must not see its meta passes, so the
+        # active modes are set aside while it runs and restored after.
+        with _disable_current_modes():
+            _MIN_RESOLUTIONS[key] = _search_min_resolution(model, limit)
     return _MIN_RESOLUTIONS[key]
 
 
