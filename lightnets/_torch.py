@@ -65,3 +65,34 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: Opti
             out -= 1
         return max(out, 0)
     return span // stride + 1 if span >= 0 else 0
+
+
+def check_device(device, kinds: Sequence[str] = ("cpu", "cuda", "mps")) -> torch.device:
+    """``device`` as a ``torch.device`` that this torch build and machine can use (None: CUDA when
+    present, else the CPU), of one of ``kinds``; a ValueError naming ``device`` and saying why
+    otherwise (a TypeError for a value that is not a device name at all)."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    allowed = ", ".join("cuda, cuda:N" if kind == "cuda" else kind for kind in kinds)
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be None, a str such as 'cpu' or 'cuda', or a torch.device, "
+                        f"got {type(device).__name__}")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"device must be {allowed}, got {device!r}") from None
+    if device.type not in kinds:
+        raise ValueError(f"device must be {allowed}, got {str(device)!r}")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            build = "has no CUDA support" if torch.version.cuda is None else "sees no CUDA GPU"
+            raise ValueError(f"device {str(device)!r}: this torch {torch.__version__} {build}; "
+                             "use device 'cpu' (or leave it out to use a GPU when there is one)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA "
+                             "device(s) are visible")
+    if device.type == "mps" and not (hasattr(torch.backends, "mps")
+                                     and torch.backends.mps.is_available()):
+        raise ValueError(f"device {str(device)!r}: this machine has no usable Apple GPU (mps); "
+                         "use device 'cpu'")
+    return device

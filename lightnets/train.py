@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 import torch
 import torch.distributed as dist
@@ -39,6 +39,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
 from lightnets._checks import check_choice, check_float, check_int
+from lightnets._distributed import (default_device, join_from_environment, rank_and_world,
+                                    sum_over_processes)
+from lightnets._torch import check_device  # noqa: F401 (train_cli imports it from here)
 from lightnets.checkpoint import (  # noqa: F401 (re-exported: the public names live here)
     CHECKPOINT_FORMAT, CheckpointError, CheckpointLock, NonFiniteLoss, check_writable,
     clean_temporary_files, export_model, load_checkpoint, load_model, save_checkpoint,
@@ -91,7 +94,7 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256,
     check_int("batch_size", batch_size, low=1, high=2**16)
     device = check_device(device) if device is not None else next(model.parameters()).device
     distributed = dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
-    rank, world = _rank_and_world(distributed)
+    rank, world = rank_and_world(distributed)
     shard = Subset(dataset, range(rank, len(dataset), world)) if world > 1 else dataset
     was_training = model.training
     model.eval()
@@ -103,7 +106,7 @@ def evaluate(model: nn.Module, dataset: Dataset, batch_size: int = 256,
         correct += (logits.argmax(1) == labels).sum().item()
         count += len(labels)
     model.train(was_training)
-    loss_sum, correct, count = _sum_over_processes([loss_sum, correct, count], device, distributed)
+    loss_sum, correct, count = sum_over_processes([loss_sum, correct, count], device, distributed)
     return {"loss": loss_sum / max(count, 1), "accuracy": correct / max(count, 1)}
 
 
@@ -169,12 +172,12 @@ def fit(
     if not isinstance(resume, bool):
         raise TypeError(f"resume must be True or False, got {resume!r}")
 
-    distributed = _distributed_from_environment()
-    rank, world = _rank_and_world(distributed)
+    distributed = join_from_environment()
+    rank, world = rank_and_world(distributed)
     if batch_size % world:
         raise ValueError(f"batch_size must be a multiple of the number of processes ({world}), "
                          f"got {batch_size}")
-    device = check_device(device) if device is not None else _default_device(distributed)
+    device = check_device(device) if device is not None else default_device(distributed)
     config = _run_config(options, world, len(train_set), val_set, model_config, record)
     owner = rank == 0 and checkpoint is not None
     lock = CheckpointLock(checkpoint) if owner else None
@@ -247,7 +250,7 @@ def _fit_locked(model, train_set, val_set, config, device, checkpoint, resume, p
                 raise error.during(epoch + 1, checkpoint if history else None) from None
             finally:
                 bar.close()
-            loss_sum, correct, count = _sum_over_processes(sums, device, distributed)
+            loss_sum, correct, count = sum_over_processes(sums, device, distributed)
             row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
                    "train_loss": loss_sum / count, "train_accuracy": correct / count,
                    "train_samples": int(count)}
@@ -280,32 +283,6 @@ def check_fit_arguments(epochs, batch_size, lr, weight_decay, optimizer, warmup_
     check_float("label_smoothing", label_smoothing, 0.0, 1.0, high_inclusive=False)
     check_int("seed", seed, low=0, high=2**32 - 1)
     check_int("num_workers", num_workers, low=0, high=256)
-
-
-def check_device(device) -> torch.device:
-    """``device`` as a torch.device that this torch build can use, or a ValueError saying why."""
-    if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a str such as 'cpu' or 'cuda', "
-                        f"got {type(device).__name__}")
-    try:
-        device = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"device must be cpu, cuda, cuda:N or mps, got {device!r}") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            build = "has no CUDA support" if torch.version.cuda is None else "sees no CUDA GPU"
-            raise ValueError(f"device {str(device)!r}: this torch {torch.__version__} {build}; "
-                             "use device 'cpu' (or leave it out to use a GPU when there is one)")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(f"device {str(device)!r}: only {torch.cuda.device_count()} CUDA "
-                             "device(s) are visible")
-    elif device.type == "mps":
-        if not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-            raise ValueError(f"device {str(device)!r}: this machine has no usable Apple GPU (mps); "
-                             "use device 'cpu'")
-    elif device.type != "cpu":
-        raise ValueError(f"device must be cpu, cuda, cuda:N or mps, got {str(device)!r}")
-    return device
 
 
 def _check_model_and_data(model, dataset, name: str) -> None:
@@ -385,42 +362,6 @@ def _format_row(row: dict) -> str:
     if "val_loss" in row:
         text += f", val loss {row['val_loss']:.3f} acc {row['val_accuracy']:.3f}"
     return text + f" ({row['seconds']:.1f} s)"
-
-
-# --- distributed helpers -------------------------------------------------------------------------
-
-
-def _distributed_from_environment() -> bool:
-    """Join the process group when torchrun started us with more than one process."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_world_size() > 1
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend)
-        return True
-    return False
-
-
-def _rank_and_world(distributed: bool) -> tuple[int, int]:
-    return (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
-
-
-def _default_device(distributed: bool) -> torch.device:
-    if torch.cuda.is_available():
-        if distributed:
-            local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-            torch.cuda.set_device(local_rank)
-            return torch.device("cuda", local_rank)
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
-def _sum_over_processes(values: Sequence[float], device: torch.device,
-                        distributed: bool) -> list[float]:
-    tensor = torch.tensor(values, dtype=torch.float64, device=device)
-    if distributed:
-        dist.all_reduce(tensor)
-    return tensor.tolist()
 
 
 # --- command line --------------------------------------------------------------------------------

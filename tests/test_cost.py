@@ -356,12 +356,21 @@ def test_profile_turns_errors_raised_inside_the_model_into_value_errors_naming_i
 
 @pytest.mark.parametrize("kwargs, name", [({"runs": 0}, "runs"), ({"runs": 10 ** 6}, "runs"),
                                           ({"warmup": -1}, "warmup"), ({"device": "tpu"}, "device"),
-                                          ({"device": 3}, "device"),
                                           ({"input_size": (1, 3, -1, 8)}, "input_size"),
                                           ({"input_size": (64, 3, 2 ** 16, 2 ** 16)}, "input_size")])
 def test_latency_rejects_bad_arguments_naming_them(kwargs, name):
     with pytest.raises(ValueError, match=name):
         lightnets.latency(nn.Conv2d(3, 8, 3), **{"input_size": (1, 3, 8, 8), **kwargs})
+
+
+def test_latency_refuses_a_device_that_is_not_a_device_name_with_a_type_error():
+    with pytest.raises(TypeError, match="device must be None, a str"):
+        lightnets.latency(nn.Conv2d(3, 8, 3), (1, 3, 8, 8), device=3)
+
+
+def test_latency_refuses_mps_since_it_synchronises_cuda_only():
+    with pytest.raises(ValueError, match="device must be cpu, cuda, cuda:N, got 'mps'"):
+        lightnets.latency(nn.Conv2d(3, 8, 3), (1, 3, 8, 8), device="mps")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a torch without CUDA")

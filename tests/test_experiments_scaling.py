@@ -6,6 +6,7 @@ import torch
 
 from lightnets import scaling
 from lightnets.experiments import scaling as experiment
+from lightnets.experiments import scaling_cams
 
 TINY = {"train_size": 8, "val_size": 8, "epochs": 1, "batch_size": 8}
 
@@ -70,7 +71,7 @@ def test_experiment_macs_in_results_equal_profile_of_the_loaded_models(tiny_resu
     import lightnets
 
     directory, _ = tiny_results
-    models = experiment.load_scaled_models(directory)
+    models = scaling_cams.load_scaled_models(directory)
     assert set(models) == {"depth", "width", "resolution", "compound"}
     for kind, (model, row) in models.items():
         assert not model.training and row["kind"] == kind and row["phi"] == 1
@@ -93,7 +94,7 @@ def test_experiment_run_live_subset_trains_base_and_each_kind(tmp_path):
 def test_experiment_load_scaled_models_names_a_missing_phi(tiny_results):
     directory, _ = tiny_results
     with pytest.raises(ValueError, match="phi"):
-        experiment.load_scaled_models(directory, phi=3)
+        scaling_cams.load_scaled_models(directory, phi=3)
 
 
 def test_experiment_committed_results_hold_all_runs_and_load_scaled_models_at_phi_2():
@@ -101,7 +102,7 @@ def test_experiment_committed_results_hold_all_runs_and_load_scaled_models_at_ph
     names = {row["name"] for row in results["runs"]}
     assert {"base", "compound_phi1", "compound_phi2"} <= names
     assert {f"{kind}_phi{phi}" for kind in ("depth", "width", "resolution") for phi in (1, 2)} <= names
-    models = experiment.load_scaled_models()
+    models = scaling_cams.load_scaled_models()
     assert set(models) == {"depth", "width", "resolution", "compound"}
     for kind, (model, row) in models.items():
         assert row["phi"] == 2 and model.resolution == row["resolution"]
@@ -127,7 +128,7 @@ def test_experiment_fig7_scaled_cams_share_scenes_and_score_the_pointing_game():
 
     from lightnets import plots
 
-    cams = experiment.scaled_cams(experiment.load_scaled_models(), num_images=8)
+    cams = scaling_cams.scaled_cams(scaling_cams.load_scaled_models(), num_images=8)
     assert cams["images"].shape == (8, 3, 64, 64) and cams["masks"].shape == (8, 64, 64)
     for kind in experiment.KINDS:
         assert cams[kind]["maps"].shape == (8, 64, 64)
@@ -176,7 +177,7 @@ def test_experiment_seed_summary_means_each_run_over_the_coarse_seeds_with_an_in
 
 def test_layer_at_grid_finds_the_deepest_block_of_that_side_and_names_a_missing_one():
     from lightnets import create_model
-    from lightnets.experiments.scaling import layer_at_grid
+    from lightnets.experiments.scaling_cams import layer_at_grid
 
     model = create_model("efficientnet", width_mult=0.25, depth_mult=0.25, resolution=64,
                          num_classes=4)

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from lightnets._checks import check_int
+from lightnets._torch import check_device
 from lightnets.cost.profile import check_input_size, check_model
 
 __all__ = ["Latency", "latency", "check_device"]
@@ -34,30 +35,6 @@ class Latency:
     threads: int
     input_size: tuple
     times_ms: tuple
-
-
-def check_device(device) -> torch.device:
-    """``device`` as a ``torch.device`` this machine has (None: CUDA when present, else the CPU);
-    ValueError naming ``device`` otherwise."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if not isinstance(device, (str, torch.device)):
-        raise ValueError(f"device must be None, a string or a torch.device, got {device!r}")
-    try:
-        device = torch.device(device)
-    except (RuntimeError, ValueError) as err:
-        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', got "
-                         f"{device!r} ({err})") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device is {str(device)!r}, but this torch has no CUDA device "
-                             "(use 'cpu' or None)")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(f"device is {str(device)!r}, but only {torch.cuda.device_count()} "
-                             "CUDA device(s) exist")
-    elif device.type != "cpu":
-        raise ValueError(f"device must be 'cpu' or 'cuda', got {str(device)!r}")
-    return device
 
 
 def memory_bytes() -> int:
@@ -86,7 +63,7 @@ def latency(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224), runs
                                   f" on this machine ({memory / 2 ** 30:,.1f} GiB of memory)")
     check_int("runs", runs, low=1, high=10_000)
     check_int("warmup", warmup, low=0, high=1_000)
-    device = check_device(device)
+    device = check_device(device, kinds=("cpu", "cuda"))  # timing synchronises CUDA only
     timed = copy.deepcopy(model).to(device).eval()
     x = torch.randn(input_size, device=device)
 
