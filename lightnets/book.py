@@ -24,8 +24,10 @@ from lightnets._io import atomic_write
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 DEBIAN_MATHJAX = Path("/usr/share/javascript/mathjax")
-WIDGET_NOTE = ('<p class="lightnets-widget-note"><em>An interactive widget (sliders) is here in '
-               "JupyterLab; the figure below shows what it displays at its default values.</em></p>")
+WIDGET_NOTE = (
+    '<p class="lightnets-widget-note"><em>An interactive widget (sliders) is here in '
+    "JupyterLab; the figure below shows what it displays at its default values.</em></p>"
+)
 
 
 def reading_order(readme: Path = ROOT / "README.md", notebooks: Path = ROOT / "notebooks") -> list:
@@ -79,11 +81,14 @@ def build(out: Path, mathjax: Path | None = None) -> list:
         atomic_write(page, lambda f, text=body: f.write(text.encode("utf-8")))
         pages.append(page)
         entries.append(f'<li><a href="{page.name}">{html.escape(title_of(nb, path.stem))}</a></li>')
-    index = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>lightnets: the lessons"
-             "</title></head>\n<body style=\"font-family: sans-serif; max-width: 48em; margin: 2em auto\">"
-             "\n<h1>lightnets: the lessons</h1>\n<p>Read them in order; each builds on the one before."
-             " Built from the notebooks' stored outputs.</p>\n<ol>\n" + "\n".join(entries)
-             + "\n</ol>\n</body></html>\n")
+    index = (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>lightnets: the lessons"
+        "</title></head>\n<body style=\"font-family: sans-serif; max-width: 48em; margin: 2em auto\">"
+        "\n<h1>lightnets: the lessons</h1>\n<p>Read them in order; each builds on the one before."
+        " Built from the notebooks' stored outputs.</p>\n<ol>\n"
+        + "\n".join(entries)
+        + "\n</ol>\n</body></html>\n"
+    )
     atomic_write(out / "index.html", lambda f: f.write(index.encode("utf-8")))
     return [out / "index.html"] + pages
 
@@ -91,8 +96,12 @@ def build(out: Path, mathjax: Path | None = None) -> list:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("build/book"), help="output directory")
-    parser.add_argument("--mathjax", type=Path, default=None,
-                        help="a local MathJax 2 directory (holding MathJax.js) to copy into the book")
+    parser.add_argument(
+        "--mathjax",
+        type=Path,
+        default=None,
+        help="a local MathJax 2 directory (holding MathJax.js) to copy into the book",
+    )
     args = parser.parse_args(argv)
     for page in build(args.out, args.mathjax):
         print(page)

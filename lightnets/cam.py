@@ -59,7 +59,11 @@ def cam_linear_layer(model: nn.Module) -> nn.Linear:
             f"CAM needs global average pooling before the classifier (Zhou et al. 2016, §2); this model's "
             f"avgpool is {pool}. Use lightnets.cam.grad_cam(model, x) instead."
         )
-    layers = list(model.classifier) if isinstance(model.classifier, nn.Sequential) else [model.classifier]
+    layers = (
+        list(model.classifier)
+        if isinstance(model.classifier, nn.Sequential)
+        else [model.classifier]
+    )
     linears = [layer for layer in layers if isinstance(layer, nn.Linear)]
     others = [layer for layer in layers if not isinstance(layer, (nn.Linear, *_HARMLESS))]
     if len(linears) != 1 or others:
@@ -102,8 +106,10 @@ def _check_finite(name: str, tensor: torch.Tensor) -> None:
 
 def _check_scores(model: nn.Module, logits) -> None:
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
-        raise ValueError(f"model must return (N, classes) scores, got {type(logits).__name__}"
-                         + (f" of shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else ""))
+        raise ValueError(
+            f"model must return (N, classes) scores, got {type(logits).__name__}"
+            + (f" of shape {tuple(logits.shape)}" if isinstance(logits, torch.Tensor) else "")
+        )
     if not torch.isfinite(logits).all():
         raise ValueError(f"model ({type(model).__name__}) gave non-finite class scores for x: its "
                          "weights or x hold NaN/inf or overflow; maps of them would mean nothing")
@@ -132,7 +138,9 @@ def _targets(target: Target, logits: torch.Tensor) -> torch.Tensor:
     if len(chosen) != count:
         raise ValueError(f"target must give one class per image ({count}), got {len(chosen)}")
     if (chosen < 0).any() or (chosen >= classes).any():
-        raise ValueError(f"target must be class indices in [0, {classes - 1}], got {chosen.tolist()}")
+        raise ValueError(
+            f"target must be class indices in [0, {classes - 1}], got {chosen.tolist()}"
+        )
     return chosen.to(logits.device)
 
 
@@ -155,7 +163,9 @@ def postprocess(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         raise ValueError(f"size must be (height, width), got {size!r}")
     size = tuple(check_int("size", side, low=1, high=8192) for side in size)
     maps = torch.relu(maps if maps.dtype == torch.float64 else maps.float())
-    maps = nn.functional.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
+    maps = nn.functional.interpolate(
+        maps[:, None], size=size, mode="bilinear", align_corners=False
+    )[:, 0]
     peak = maps.flatten(1).amax(1).clamp_min(torch.finfo(maps.dtype).tiny)
     return maps / peak[:, None, None]
 
@@ -218,7 +228,9 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
             )
         # The head must really be pool → linear: check the recomputed scores against the model's.
         pooled = features.mean((2, 3))
-        if not torch.allclose(linear(pooled), logits, rtol=1e-3, atol=1e-4 * float(logits.abs().max() + 1)):
+        if not torch.allclose(
+            linear(pooled), logits, rtol=1e-3, atol=1e-4 * float(logits.abs().max() + 1)
+        ):
             raise ValueError(
                 f"{type(model).__name__}'s scores are not the linear layer applied to the pooled features "
                 "(its forward_head does more than pool → linear), so CAM is undefined; use lightnets.cam.grad_cam."
@@ -242,7 +254,9 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
         try:
             layer = model.get_submodule(layer)
         except AttributeError as error:
-            raise ValueError(f"layer {layer!r} is not a submodule of {type(model).__name__}") from error
+            raise ValueError(
+                f"layer {layer!r} is not a submodule of {type(model).__name__}"
+            ) from error
     if layer is not None and not isinstance(layer, nn.Module):
         raise ValueError(f"layer must be None, a submodule or its name, got {type(layer).__name__}")
     fallback = layer if layer is not None else getattr(model, "features", None)
@@ -316,7 +330,9 @@ def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -
     if not isinstance(masks, torch.Tensor):
         raise TypeError(f"masks must be a torch.Tensor, got {type(masks).__name__}")
     if maps.shape != masks.shape or maps.dim() != 3:
-        raise ValueError(f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and {tuple(masks.shape)}")
+        raise ValueError(
+            f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and {tuple(masks.shape)}"
+        )
     if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
         raise ValueError(f"tolerance must be an integer >= 0, got {tolerance!r}")
     region = masks.bool()
@@ -335,7 +351,9 @@ def random_maps(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
     for side in shape:
         check_int("shape", side, low=1, high=2**16)
     if math.prod(shape) > 2**28:
-        raise ValueError(f"shape {tuple(shape)} holds more than 2**28 values (1 GiB); ask for fewer")
+        raise ValueError(
+            f"shape {tuple(shape)} holds more than 2**28 values (1 GiB); ask for fewer"
+        )
     check_int("seed", seed, low=0)
     generator = torch.Generator().manual_seed(seed)
     return torch.rand(tuple(shape), generator=generator)

@@ -46,8 +46,9 @@ def _check_matrix(name: str, value, columns: int | None = None) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a 2-D array of real numbers, got {type(value).__name__}") \
-            from None
+        raise ValueError(
+            f"{name} must be a 2-D array of real numbers, got {type(value).__name__}"
+        ) from None
     if array.ndim != 2 or array.size == 0 or (columns is not None and array.shape[1] != columns):
         shape = f"(rows, {columns})" if columns is not None else "(rows, columns)"
         raise ValueError(f"{name} must be a non-empty {shape} array, got shape {array.shape}")
@@ -74,7 +75,9 @@ def shape_error(points: np.ndarray, recovered: np.ndarray) -> float:
     points = _check_matrix("points", points)
     recovered = _check_matrix("recovered", recovered)
     if len(recovered) != len(points):
-        raise ValueError(f"recovered must have one row per point ({len(points)}), got {len(recovered)}")
+        raise ValueError(
+            f"recovered must have one row per point ({len(points)}), got {len(recovered)}"
+        )
     if not (points - points.mean(axis=0)).any():
         raise ValueError("points must not all be equal: a single point has no shape to lose")
     design = np.hstack([recovered, np.ones((len(recovered), 1))])
@@ -100,7 +103,9 @@ def lost_fraction(points: np.ndarray, embedding: np.ndarray, tol: float = 1e-9) 
     return float(np.mean(lost))
 
 
-def collapse_curve(dims: Sequence[int], seeds: Iterable[int], points: np.ndarray | None = None) -> dict:
+def collapse_curve(
+    dims: Sequence[int], seeds: Iterable[int], points: np.ndarray | None = None
+) -> dict:
     """Both collapse measures, ReLU and linear control, averaged over ``seeds`` for each n in ``dims``.
 
     Returns lists aligned with ``dims``: ``shape_error_relu``, ``shape_error_linear``,

@@ -42,7 +42,9 @@ def _check_bounds(bounds) -> tuple:
     return low, high
 
 
-def quantize(x: torch.Tensor, scale: float, zero_point: int = 0, bounds: tuple = INT8) -> torch.Tensor:
+def quantize(
+    x: torch.Tensor, scale: float, zero_point: int = 0, bounds: tuple = INT8
+) -> torch.Tensor:
     """Integer codes of ``x``: round(x / scale) + zero_point, clamped to ``bounds`` (int64 tensor)."""
     _check_tensor("x", x, integer=False)
     scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
@@ -71,14 +73,18 @@ def hard_sigmoid_int(codes: torch.Tensor, scale: float, out_scale: float = 1 / 2
     check_float("out_scale", out_scale, 2.0**-20, 1.0)
     shift = 3 / scale
     if abs(shift - round(shift)) > 1e-9:
-        raise ValueError(f"scale must divide 3 exactly for an integer-only hard sigmoid, got {scale}")
+        raise ValueError(
+            f"scale must divide 3 exactly for an integer-only hard sigmoid, got {scale}"
+        )
     if abs(1 / out_scale - round(1 / out_scale)) > 1e-9:
         raise ValueError(f"out_scale must be 1/n for a whole number n, got {out_scale}")
     shift = round(shift)
     clamped = torch.clamp(codes + shift, 0, 2 * shift)  # ReLU6(x + 3) in units of `scale`
     # clamped · scale / 6 / out_scale = clamped · numerator / denominator, both integers
     numerator, denominator = round(1 / out_scale), 2 * shift
-    rounded = torch.div(2 * clamped * numerator + denominator, 2 * denominator, rounding_mode="floor")
+    rounded = torch.div(
+        2 * clamped * numerator + denominator, 2 * denominator, rounding_mode="floor"
+    )
     return torch.clamp(rounded, *UINT8)
 
 

@@ -30,7 +30,9 @@ def list_models(family: Optional[str] = None) -> list[str]:
 def model_spec(name: str) -> ModelSpec:
     """The :class:`ModelSpec` of a registered name; ValueError listing the known names otherwise."""
     if not isinstance(name, str):
-        raise TypeError(f"name must be a str from lightnets.list_models(), got {type(name).__name__}")
+        raise TypeError(
+            f"name must be a str from lightnets.list_models(), got {type(name).__name__}"
+        )
     _load_families()
     if name not in _REGISTRY:
         raise ValueError(
@@ -93,9 +95,15 @@ def _check_buildable(name: str, builder: Callable, num_classes: int, config: dic
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. "Initializing zero-element tensors", reported below
         trial = builder(num_classes=num_classes, **config)
-    given = ", ".join(f"{key}={value!r}" for key, value in {"num_classes": num_classes, **config}.items())
-    weighted = (torch.nn.modules.conv._ConvNd, torch.nn.Linear, torch.nn.modules.batchnorm._NormBase,
-                torch.nn.Embedding)
+    given = ", ".join(
+        f"{key}={value!r}" for key, value in {"num_classes": num_classes, **config}.items()
+    )
+    weighted = (
+        torch.nn.modules.conv._ConvNd,
+        torch.nn.Linear,
+        torch.nn.modules.batchnorm._NormBase,
+        torch.nn.Embedding,
+    )
     layers = [(f"{layer}.weight", module.weight) for layer, module in trial.named_modules()
               if isinstance(module, weighted) and getattr(module, "weight", None) is not None]
     for layer, parameter in layers:

@@ -123,7 +123,9 @@ def width_resolution_widget(width_mult: float = 1.0, resolution: int = 224):
     image = w.Image(format="png", layout=w.Layout(flex="0 0 auto"))
     _wire([alpha, side], [table, image],
           lambda a, r: (render_width_resolution(a, r), render_width_resolution_plot(a, r)))
-    return w.VBox([w.HBox([alpha, side]), w.HBox([table, image], layout=w.Layout(flex_flow="row wrap"))])
+    return w.VBox(
+        [w.HBox([alpha, side]), w.HBox([table, image], layout=w.Layout(flex_flow="row wrap"))]
+    )
 
 
 # --- lesson 04: compound scaling (EfficientNet §3.3) ---------------------------------------------

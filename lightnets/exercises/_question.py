@@ -9,6 +9,7 @@ an answer is wrong (a known mistake is named, e.g. "you counted the pointwise la
 or, for the placeholder ``____``, "not answered yet". A Feedback is truthy only when correct, so a
 solution cell can ``assert q.check(answer)`` and CI proves that every solution passes.
 """
+
 from __future__ import annotations
 
 import math
@@ -109,7 +110,8 @@ def numeric(
         if right != 0 and answer != 0 and (answer > 0) == (right > 0):
             ratio = answer / right
             return f"{answer:g} is {ratio:.3g}× the right value" + (
-                "; check for a missing or extra factor" if abs(math.log10(abs(ratio))) > 0.2 else "")
+                "; check for a missing or extra factor" if abs(math.log10(abs(ratio))) > 0.2 else ""
+            )
         return f"{answer:g} is not the right value"
 
     return check

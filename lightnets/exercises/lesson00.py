@@ -25,10 +25,18 @@ q1 = Question(
     prompt="How many channels does the last 1×1 convolution of mobilenet_v2 have at width_mult=0.5?",
     checker=numeric(
         lambda: _last_conv_channels(0.5),
-        mistakes=[(lambda: 640, "MobileNetV2 never narrows its last convolution: the paper keeps "
-                   "1280 channels for width multipliers below 1 (it grows only above 1)")]),
-    hints=["Build it: `create_model('mobilenet_v2', width_mult=0.5)` and look at `num_features`.",
-           "Read `lightnets/models/mobilenet_v2.py`: the last layer uses max(1.0, width_mult)."],
+        mistakes=[
+            (
+                lambda: 640,
+                "MobileNetV2 never narrows its last convolution: the paper keeps "
+                "1280 channels for width multipliers below 1 (it grows only above 1)",
+            )
+        ],
+    ),
+    hints=[
+        "Build it: `create_model('mobilenet_v2', width_mult=0.5)` and look at `num_features`.",
+        "Read `lightnets/models/mobilenet_v2.py`: the last layer uses max(1.0, width_mult).",
+    ],
     solution_code="answer = create_model('mobilenet_v2', width_mult=0.5).num_features",
 )
 
@@ -36,24 +44,35 @@ q2 = Question(
     name="lesson00.q2",
     prompt="MobileNetV1's Mult-Adds at 128 px, in millions (Table 7 prints 186).",
     checker=numeric(
-        lambda: _mobilenet_v1_macs_millions(128), rel_tol=1e-3,
-        mistakes=[(lambda: _mobilenet_v1_macs_millions(224) * 128 / 224,
-                   "you scaled by ρ = 128/224 once; every convolution's cost is proportional to the "
-                   "number of output pixels, ρ²")]),
-    hints=["`profile(model, (1, 3, 128, 128)).macs` counts them.",
-           "Divide by 1e6 for millions."],
+        lambda: _mobilenet_v1_macs_millions(128),
+        rel_tol=1e-3,
+        mistakes=[
+            (
+                lambda: _mobilenet_v1_macs_millions(224) * 128 / 224,
+                "you scaled by ρ = 128/224 once; every convolution's cost is proportional to the "
+                "number of output pixels, ρ²",
+            )
+        ],
+    ),
+    hints=["`profile(model, (1, 3, 128, 128)).macs` counts them.", "Divide by 1e6 for millions."],
     solution_code="answer = profile(create_model('mobilenet_v1'), (1, 3, 128, 128)).macs / 1e6",
 )
 
 q3 = Question(
     name="lesson00.q3",
     prompt="Which single layer of MobileNetV1 (at 224 px) has the most parameters? Give its name "
-           "as `profile(...).by_layer` spells it.",
-    checker=choice(_largest_layer, {
-        "classifier.1": "close: the classifier has 1024·1000 + 1000 = 1,025,000 parameters, but the "
-                        "last pointwise convolution has 1024·1024 = 1,048,576"}),
-    hints=["`max(profile(model).by_layer, key=lambda row: row.params)`",
-           "It is not the fully connected layer."],
+    "as `profile(...).by_layer` spells it.",
+    checker=choice(
+        _largest_layer,
+        {
+            "classifier.1": "close: the classifier has 1024·1000 + 1000 = 1,025,000 parameters, but the "
+            "last pointwise convolution has 1024·1024 = 1,048,576"
+        },
+    ),
+    hints=[
+        "`max(profile(model).by_layer, key=lambda row: row.params)`",
+        "It is not the fully connected layer.",
+    ],
     solution_code="rows = profile(create_model('mobilenet_v1')).by_layer\n"
-                  "answer = max(rows, key=lambda row: row.params).name",
+    "answer = max(rows, key=lambda row: row.params).name",
 )

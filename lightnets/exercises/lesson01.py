@@ -46,15 +46,19 @@ def _smallest_n() -> int:
 q1 = Question(
     name="lesson01.q1",
     prompt="A 3×3 depthwise separable layer with M = N = 512 on a 14×14 map costs what fraction of "
-           "the standard 3×3 convolution's Mult-Adds?",
-    checker=numeric(lambda: _separable_over_standard(512, 3, 14), mistakes=[
-        (lambda: 1 / 9, "1/D_K² is the depthwise part alone: add the pointwise part, 1/N"),
-        (lambda: 1 / 512, "1/N is the pointwise part alone: add the depthwise part, 1/D_K²")]),
+    "the standard 3×3 convolution's Mult-Adds?",
+    checker=numeric(
+        lambda: _separable_over_standard(512, 3, 14),
+        mistakes=[
+            (lambda: 1 / 9, "1/D_K² is the depthwise part alone: add the pointwise part, 1/N"),
+            (lambda: 1 / 512, "1/N is the pointwise part alone: add the depthwise part, 1/D_K²"),
+        ],
+    ),
     hints=["Divide eq. 5 by eq. 2.", "The ratio is 1/N + 1/D_K²."],
     solution_code="from lightnets.cost import (depthwise_conv_macs, pointwise_conv_macs,\n"
-                  "                            standard_conv_macs)\n"
-                  "answer = ((depthwise_conv_macs(512, 3, 14) + pointwise_conv_macs(512, 512, 14))\n"
-                  "          / standard_conv_macs(512, 512, 3, 14))",
+    "                            standard_conv_macs)\n"
+    "answer = ((depthwise_conv_macs(512, 3, 14) + pointwise_conv_macs(512, 512, 14))\n"
+    "          / standard_conv_macs(512, 512, 3, 14))",
 )
 
 q2 = Question(
@@ -111,18 +115,30 @@ q4 = Question(
 q5 = Question(
     name="lesson01.q5",
     prompt="MobileNetV1 at α = 0.25 costs more than α² × the full model. How many million "
-           "Mult-Adds of that excess do the depthwise layers contribute? (Use profile(...).by_type: "
-           "the type's Mult-Adds at α = 0.25 minus α² times the type's Mult-Adds at α = 1.)",
-    checker=numeric(lambda: _excess_over_alpha_squared("depthwise"), rel_tol=1e-4, mistakes=[
-        (lambda: 0.0, "only the pointwise layers (αM·αN) scale exactly by α²; eq. 6's depthwise "
-                      "term D_K·D_K·αM·D_F·D_F is linear in α, so it leaves an excess"),
-        (lambda: _excess_over_alpha_squared("standard"),
-         "that is the stem's excess (a standard conv with 3 fixed input channels, so also linear "
-         "in α); the question asks for the depthwise layers")]),
-    hints=["profile(create_model('mobilenet_v1', width_mult=0.25)).by_type['depthwise']",
-           "Subtract 0.25 ** 2 * profile(create_model('mobilenet_v1')).by_type['depthwise'], "
-           "then divide by 1e6."],
+    "Mult-Adds of that excess do the depthwise layers contribute? (Use profile(...).by_type: "
+    "the type's Mult-Adds at α = 0.25 minus α² times the type's Mult-Adds at α = 1.)",
+    checker=numeric(
+        lambda: _excess_over_alpha_squared("depthwise"),
+        rel_tol=1e-4,
+        mistakes=[
+            (
+                lambda: 0.0,
+                "only the pointwise layers (αM·αN) scale exactly by α²; eq. 6's depthwise "
+                "term D_K·D_K·αM·D_F·D_F is linear in α, so it leaves an excess",
+            ),
+            (
+                lambda: _excess_over_alpha_squared("standard"),
+                "that is the stem's excess (a standard conv with 3 fixed input channels, so also linear "
+                "in α); the question asks for the depthwise layers",
+            ),
+        ],
+    ),
+    hints=[
+        "profile(create_model('mobilenet_v1', width_mult=0.25)).by_type['depthwise']",
+        "Subtract 0.25 ** 2 * profile(create_model('mobilenet_v1')).by_type['depthwise'], "
+        "then divide by 1e6.",
+    ],
     solution_code="thin = profile(create_model('mobilenet_v1', width_mult=0.25)).by_type\n"
-                  "full = profile(create_model('mobilenet_v1')).by_type\n"
-                  "answer = (thin['depthwise'] - 0.25 ** 2 * full['depthwise']) / 1e6",
+    "full = profile(create_model('mobilenet_v1')).by_type\n"
+    "answer = (thin['depthwise'] - 0.25 ** 2 * full['depthwise']) / 1e6",
 )

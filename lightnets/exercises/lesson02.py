@@ -37,29 +37,46 @@ q1 = Question(
 q2 = Question(
     name="lesson02.q2",
     prompt="An inverted residual's channel widths, input → inside → output: 'narrow-wide-narrow' "
-           "or 'wide-narrow-wide'?",
-    checker=choice(lambda: "narrow-wide-narrow", {
-        "wide-narrow-wide": "that is ResNet's classic bottleneck (compress, then expand); MobileNetV2 "
-                            "inverts it: the shortcut joins the thin bottlenecks"}),
-    hints=["Where does MobileNetV2 put the shortcut: between the expanded layers or the bottlenecks?"],
+    "or 'wide-narrow-wide'?",
+    checker=choice(
+        lambda: "narrow-wide-narrow",
+        {
+            "wide-narrow-wide": "that is ResNet's classic bottleneck (compress, then expand); MobileNetV2 "
+            "inverts it: the shortcut joins the thin bottlenecks"
+        },
+    ),
+    hints=[
+        "Where does MobileNetV2 put the shortcut: between the expanded layers or the bottlenecks?"
+    ],
     solution_code="answer = 'narrow-wide-narrow'",
 )
 
 q3 = Question(
     name="lesson02.q3",
     prompt="Streamed peak activation memory (§5.1, 16-bit values) of MobileNetV2 at width_mult=0.5, "
-           "in KB (1 KB = 1000 bytes).",
-    checker=numeric(lambda: _streamed_peak_kb(0.5), rel_tol=1e-6, mistakes=[
-        (lambda: _streamed_peak_kb(1.0) / 2,
-         "you halved the α = 1 peak; check with `inference_steps` — channel counts are rounded to "
-         "multiples of 8, so the peak tensor need not halve exactly"),
-        (lambda: _streamed_peak_kb(1.0) / 4,
-         "activation memory is linear in channels (α), not in α²")]),
-    hints=["`peak_memory(inference_steps(create_model('mobilenet_v2', width_mult=0.5)))`",
-           "It returns bytes; divide by 1000."],
+    "in KB (1 KB = 1000 bytes).",
+    checker=numeric(
+        lambda: _streamed_peak_kb(0.5),
+        rel_tol=1e-6,
+        mistakes=[
+            (
+                lambda: _streamed_peak_kb(1.0) / 2,
+                "you halved the α = 1 peak; check with `inference_steps` — channel counts are rounded to "
+                "multiples of 8, so the peak tensor need not halve exactly",
+            ),
+            (
+                lambda: _streamed_peak_kb(1.0) / 4,
+                "activation memory is linear in channels (α), not in α²",
+            ),
+        ],
+    ),
+    hints=[
+        "`peak_memory(inference_steps(create_model('mobilenet_v2', width_mult=0.5)))`",
+        "It returns bytes; divide by 1000.",
+    ],
     solution_code="from lightnets.memory import inference_steps, peak_memory\n"
-                  "steps = inference_steps(create_model('mobilenet_v2', width_mult=0.5))\n"
-                  "answer = peak_memory(steps) / 1000",
+    "steps = inference_steps(create_model('mobilenet_v2', width_mult=0.5))\n"
+    "answer = peak_memory(steps) / 1000",
 )
 
 

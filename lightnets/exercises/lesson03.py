@@ -40,9 +40,20 @@ def _largest_gap() -> float:
 q1 = Question(
     name="lesson03.q1",
     prompt="h-swish(2), to at least four decimals.",
-    checker=numeric(lambda: _hswish(2.0), rel_tol=1e-4, mistakes=[
-        (lambda: _swish(2.0), "that is swish, x·σ(x) (eq. 1); h-swish replaces σ by ReLU6(x + 3)/6"),
-        (lambda: _hard_sigmoid(2.0), "that is the hard sigmoid alone; h-swish multiplies it by x")]),
+    checker=numeric(
+        lambda: _hswish(2.0),
+        rel_tol=1e-4,
+        mistakes=[
+            (
+                lambda: _swish(2.0),
+                "that is swish, x·σ(x) (eq. 1); h-swish replaces σ by ReLU6(x + 3)/6",
+            ),
+            (
+                lambda: _hard_sigmoid(2.0),
+                "that is the hard sigmoid alone; h-swish multiplies it by x",
+            ),
+        ],
+    ),
     hints=["h-swish(x) = x · ReLU6(x + 3) / 6 (eq. 2).", "2 · min(max(5, 0), 6) / 6"],
     solution_code="answer = 2 * min(max(2 + 3, 0), 6) / 6",
 )

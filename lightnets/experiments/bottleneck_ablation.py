@@ -93,9 +93,13 @@ class TinyMobileNetV2(nn.Module):
         self.stem = ConvBNAct(3, width, 3, activation=nn.ReLU6)
         self.blocks = nn.ModuleList()
         for in_channels, out_channels, stride in plan:
-            block = InvertedResidual(in_channels, out_channels, in_channels * expansion, stride=stride)
+            block = InvertedResidual(
+                in_channels, out_channels, in_channels * expansion, stride=stride
+            )
             if bottleneck == "relu6":
-                block.block[-1].append(nn.ReLU6())  # the projection's ConvBNAct gains the activation
+                block.block[-1].append(
+                    nn.ReLU6()
+                )  # the projection's ConvBNAct gains the activation
             self.blocks.append(block)
         # The residual blocks: those that keep width and resolution (MobileNetV2's rule).
         self.residual = [block.use_shortcut for block in self.blocks]
@@ -165,9 +169,13 @@ def run(seeds=(0, 1, 2, 3, 4), steps: int = 1500, eval_every: int = 100, test_si
     curves = {name: [] for name in VARIANTS}
     for (name, *_), curve in zip(tasks, finished):
         curves[name].append(curve)
-    return {"steps": list(range(eval_every, steps + 1, eval_every)), "seeds": list(seeds),
-            "final_evaluations": min(FINAL_EVALUATIONS, len(range(eval_every, steps + 1, eval_every))),
-            "test_size": test_size, "test_accuracy": curves}
+    return {
+        "steps": list(range(eval_every, steps + 1, eval_every)),
+        "seeds": list(seeds),
+        "final_evaluations": min(FINAL_EVALUATIONS, len(range(eval_every, steps + 1, eval_every))),
+        "test_size": test_size,
+        "test_accuracy": curves,
+    }
 
 
 def final_accuracies(result: dict) -> dict:

@@ -141,7 +141,9 @@ def latency_table(model: torch.nn.Module, runs: int, warmup: int) -> dict:
 
 def table_latency(table: dict, widths: dict) -> float:
     """A network's latency from the table: the fixed rest plus each block at its width."""
-    return table["rest_ms"] + sum(table["blocks"][n][str(w)]["median_ms"] for n, w in widths.items())
+    return table["rest_ms"] + sum(
+        table["blocks"][n][str(w)]["median_ms"] for n, w in widths.items()
+    )
 
 
 def _train(model, train_set, val_set, epochs, lr, seed) -> float:
@@ -153,7 +155,9 @@ def _train(model, train_set, val_set, epochs, lr, seed) -> float:
 
 
 def _widths(model) -> dict:
-    return {n: search.expansion_width(model.get_submodule(n)) for n in search.prunable_blocks(model)}
+    return {
+        n: search.expansion_width(model.get_submodule(n)) for n in search.prunable_blocks(model)
+    }
 
 
 def netadapt(model, table: dict, train_set, holdout, seed: int, progress: bool = True) -> dict:
@@ -223,7 +227,9 @@ def _allowed(table: dict, name: str, width: int) -> int:
 def shrink(model, widths: dict):
     shrunk = copy.deepcopy(model)
     for name, width in widths.items():
-        search.replace_module(shrunk, name, search.prune_expansion(shrunk.get_submodule(name), width))
+        search.replace_module(
+            shrunk, name, search.prune_expansion(shrunk.get_submodule(name), width)
+        )
     return shrunk
 
 
@@ -244,7 +250,11 @@ def run_netadapt(seed: int, table: Optional[dict], runs: int, warmup: int,
     final_widths = result["path"][-1]["widths"]
     uniform = uniform_widths(table, _widths(model), result["target_ms"])
     finals = {}
-    for name, network in (("seed", model), ("netadapt", adapted), ("uniform", shrink(model, uniform))):
+    for name, network in (
+        ("seed", model),
+        ("netadapt", adapted),
+        ("uniform", shrink(model, uniform)),
+    ):
         if name != "seed":
             _train(network, train_set, holdout, TRAINING["long_epochs"], TRAINING["short_lr"], seed)
         cost = profile(network, (1, 3, RESOLUTION, RESOLUTION))
