@@ -10,7 +10,8 @@ from typing import Iterable, Optional
 
 
 def check_int(name: str, value, low: Optional[int] = None, high: Optional[int] = None) -> int:
-    """``value`` must be an int in [low, high]; ValueError naming ``name`` and the range otherwise."""
+    """``value`` must be an int in [low, high]; ValueError naming ``name`` and the range
+    otherwise."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be an integer{_range_text(low, high)}, got {value!r}")
     if (low is not None and value < low) or (high is not None and value > high):

@@ -82,10 +82,10 @@ def build(out: Path, mathjax: Path | None = None) -> list:
         pages.append(page)
         entries.append(f'<li><a href="{page.name}">{html.escape(title_of(nb, path.stem))}</a></li>')
     index = (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>lightnets: the lessons"
-        "</title></head>\n<body style=\"font-family: sans-serif; max-width: 48em; margin: 2em auto\">"
-        "\n<h1>lightnets: the lessons</h1>\n<p>Read them in order; each builds on the one before."
-        " Built from the notebooks' stored outputs.</p>\n<ol>\n"
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>lightnets: the "
+        "lessons</title></head>\n<body style=\"font-family: sans-serif; max-width: 48em; margin: "
+        "2em auto\">\n<h1>lightnets: the lessons</h1>\n<p>Read them in order; each builds on the "
+        "one before. Built from the notebooks' stored outputs.</p>\n<ol>\n"
         + "\n".join(entries)
         + "\n</ol>\n</body></html>\n"
     )

@@ -50,14 +50,15 @@ def cam_linear_layer(model: nn.Module) -> nn.Linear:
     for part in ("features", "avgpool", "classifier"):
         if not isinstance(getattr(model, part, None), nn.Module):
             raise ValueError(
-                f"CAM needs a model with `features`, `avgpool` and `classifier` modules (lightnets' Network); "
-                f"{type(model).__name__} has no `{part}`. Use lightnets.cam.grad_cam(model, x, layer=...) instead."
+                "CAM needs a model with `features`, `avgpool` and `classifier` modules "
+                f"(lightnets' Network); {type(model).__name__} has no `{part}`. Use "
+                "lightnets.cam.grad_cam(model, x, layer=...) instead."
             )
     pool = model.avgpool
     if not (isinstance(pool, nn.AdaptiveAvgPool2d) and pool.output_size in (1, (1, 1))):
         raise ValueError(
-            f"CAM needs global average pooling before the classifier (Zhou et al. 2016, §2); this model's "
-            f"avgpool is {pool}. Use lightnets.cam.grad_cam(model, x) instead."
+            "CAM needs global average pooling before the classifier (Zhou et al. 2016, §2); this "
+            f"model's avgpool is {pool}. Use lightnets.cam.grad_cam(model, x) instead."
         )
     layers = (
         list(model.classifier)
@@ -68,12 +69,13 @@ def cam_linear_layer(model: nn.Module) -> nn.Linear:
     others = [layer for layer in layers if not isinstance(layer, (nn.Linear, *_HARMLESS))]
     if len(linears) != 1 or others:
         raise ValueError(
-            "CAM is defined only for networks whose pooled features go through exactly one linear layer "
-            "(Zhou et al. 2016, §2): then each class score is a weighted sum of the pooled feature maps and "
-            f"the weights say where the class is. This model's classifier is {_describe(model.classifier)}: "
-            "with a non-linearity between two linear layers (as in MobileNetV3's Linear → Hardswish → "
-            "Dropout → Linear head) no per-channel class weights exist. Use lightnets.cam.grad_cam(model, x), "
-            "which weights the feature maps by gradients instead (Selvaraju et al. 2017)."
+            "CAM is defined only for networks whose pooled features go through exactly one linear "
+            "layer (Zhou et al. 2016, §2): then each class score is a weighted sum of the pooled "
+            "feature maps and the weights say where the class is. This model's classifier is "
+            f"{_describe(model.classifier)}: with a non-linearity between two linear layers (as in "
+            "MobileNetV3's Linear → Hardswish → Dropout → Linear head) no per-channel class "
+            "weights exist. Use lightnets.cam.grad_cam(model, x), which weights the feature maps "
+            "by gradients instead (Selvaraju et al. 2017)."
         )
     return linears[0]
 
@@ -223,8 +225,9 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
         features = captured.pooled_input
         if features is None:
             raise ValueError(
-                f"{type(model).__name__}.avgpool was not called in forward, so its input is not the map "
-                "that the classifier pools; CAM is undefined here. Use lightnets.cam.grad_cam(model, x, layer=...)."
+                f"{type(model).__name__}.avgpool was not called in forward, so its input is not "
+                "the map that the classifier pools; CAM is undefined here. Use "
+                "lightnets.cam.grad_cam(model, x, layer=...)."
             )
         # The head must really be pool → linear: check the recomputed scores against the model's.
         pooled = features.mean((2, 3))
@@ -232,8 +235,9 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
             linear(pooled), logits, rtol=1e-3, atol=1e-4 * float(logits.abs().max() + 1)
         ):
             raise ValueError(
-                f"{type(model).__name__}'s scores are not the linear layer applied to the pooled features "
-                "(its forward_head does more than pool → linear), so CAM is undefined; use lightnets.cam.grad_cam."
+                f"{type(model).__name__}'s scores are not the linear layer applied to the pooled "
+                "features (its forward_head does more than pool → linear), so CAM is undefined; "
+                "use lightnets.cam.grad_cam."
             )
         chosen = _targets(target, logits)
         weights = linear.weight[chosen]  # (N, K): w_k^c for each image's class
@@ -331,7 +335,8 @@ def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -
         raise TypeError(f"masks must be a torch.Tensor, got {type(masks).__name__}")
     if maps.shape != masks.shape or maps.dim() != 3:
         raise ValueError(
-            f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and {tuple(masks.shape)}"
+            f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and "
+            f"{tuple(masks.shape)}"
         )
     if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
         raise ValueError(f"tolerance must be an integer >= 0, got {tolerance!r}")
@@ -384,7 +389,8 @@ def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5,
     heat = torch.as_tensor(heatmap).detach().float().cpu()
     if picture.dim() != 3 or picture.shape[:2] != heat.shape:
         raise ValueError(
-            f"image (H, W, 3) and heatmap (H, W) must match, got {tuple(picture.shape)} and {tuple(heat.shape)}"
+            f"image (H, W, 3) and heatmap (H, W) must match, got {tuple(picture.shape)} and "
+            f"{tuple(heat.shape)}"
         )
     _check_finite("image", picture)
     _check_finite("heatmap", heat)

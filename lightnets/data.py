@@ -23,7 +23,8 @@ from torch.utils.data import Dataset
 from lightnets._checks import check_choice, check_float, check_int
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "ring")
-STRIPE_CLASSES = ("0°", "45°", "90°", "135°")  # the stripes' orientation, counter-clockwise from horizontal
+STRIPE_CLASSES = ("0°", "45°", "90°",
+                  "135°")  # the stripes' orientation, counter-clockwise from horizontal
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 
 
@@ -52,7 +53,8 @@ class MaskedImages(Dataset):
                              f"of shape {tuple(labels.shape)}")
         if masks.dtype != torch.bool or masks.dim() != 3 or masks.shape[1:] != images.shape[2:]:
             raise ValueError(f"masks must be an (N, H, W) bool tensor matching images' H and W "
-                             f"{tuple(images.shape[2:])}, got {masks.dtype} of shape {tuple(masks.shape)}")
+                             f"{tuple(images.shape[2:])}, got {masks.dtype} of shape "
+                             f"{tuple(masks.shape)}")
         if not (len(images) == len(labels) == len(masks)):
             raise ValueError(
                 "images, labels and masks must have the same length, "
@@ -60,7 +62,8 @@ class MaskedImages(Dataset):
             )
         if len(labels) and (labels.min() < 0 or labels.max() >= len(class_names)):
             raise ValueError(f"labels must be class indices in [0, {len(class_names) - 1}] "
-                             f"(one per class name), got values from {labels.min()} to {labels.max()}")
+                             f"(one per class name), got values from {labels.min()} to "
+                             f"{labels.max()}")
         self.images, self.labels, self.masks = images, labels, masks
         self.class_names = class_names
 
@@ -104,9 +107,9 @@ def _check_size(num_images: int, resolution: int) -> None:
     needed, available = 4 * num_images * resolution ** 2, memory_bytes()
     if available is not None and 2 * needed > available:
         raise ValueError(
-            f"num_images={num_images} at resolution={resolution} needs {needed / 2**30:.1f} GiB for "
-            f"images and masks, more than half this machine's {available / 2**30:.1f} GiB; "
-            "ask for fewer or smaller images"
+            f"num_images={num_images} at resolution={resolution} needs {needed / 2**30:.1f} GiB "
+            f"for images and masks, more than half this machine's {available / 2**30:.1f} GiB; ask "
+            "for fewer or smaller images"
         )
 
 
@@ -138,7 +141,8 @@ SHAPE_DISTANCES: dict[str, Callable[[np.ndarray, np.ndarray, float], np.ndarray]
     "circle": lambda x, y, r: np.hypot(x, y) - r,
     "square": lambda x, y, r: _box(x, y, r / math.sqrt(2), r / math.sqrt(2)),
     "triangle": _triangle,
-    "cross": lambda x, y, r: np.minimum(_box(x, y, 0.95 * r, 0.3 * r), _box(x, y, 0.3 * r, 0.95 * r)),
+    "cross": lambda x, y, r: np.minimum(_box(x, y, 0.95 * r, 0.3 * r), _box(x, y, 0.3 * r,
+                                                                            0.95 * r)),
     "ring": lambda x, y, r: np.abs(np.hypot(x, y) - 0.75 * r) - 0.25 * r,
 }
 
@@ -162,11 +166,14 @@ def _coverage(distance: np.ndarray, resolution: int) -> np.ndarray:
 
 def cluttered_background(rng: np.random.Generator, resolution: int, clutter: float) -> np.ndarray:
     """A (H, W, 3) float background: a smooth colour gradient, ``round(6·clutter)`` random line
-    segments and as many blurred blobs, and pixel noise — texture the network must learn to ignore."""
+    segments and as many blurred blobs, and pixel noise — texture the network must learn to
+    ignore."""
     x, y = _grid(resolution)
     corners = rng.uniform(0.2, 0.8, size=(4, 3))
-    image = ((1 - x)[..., None] * (1 - y)[..., None] * corners[0] + x[..., None] * (1 - y)[..., None] * corners[1]
-             + (1 - x)[..., None] * y[..., None] * corners[2] + x[..., None] * y[..., None] * corners[3])
+    image = ((1 - x)[..., None] * (1 - y)[..., None] * corners[0]
+             + x[..., None] * (1 - y)[..., None] * corners[1]
+             + (1 - x)[..., None] * y[..., None] * corners[2]
+             + x[..., None] * y[..., None] * corners[3])
     count = int(round(6 * clutter))
     for _ in range(count):
         a, b = rng.uniform(0, 1, 2), rng.uniform(0, 1, 2)
@@ -229,7 +236,8 @@ class Shapes(MaskedImages):
         check_float("clutter", clutter, 0.0, 1.0)
         scale = _check_pair("scale", scale, 0.0, 0.5, high_inclusive=False)
         if not isinstance(classes, (list, tuple)):
-            raise TypeError(f"classes must be a sequence of names from {SHAPE_CLASSES}, got {classes!r}")
+            raise TypeError(f"classes must be a sequence of names from {SHAPE_CLASSES}, "
+                            f"got {classes!r}")
         classes = tuple(classes)
         for name in classes:
             check_choice("classes", name, SHAPE_CLASSES)
@@ -240,14 +248,16 @@ class Shapes(MaskedImages):
         images, masks = [], []
         for i in range(num_images):
             rng = np.random.default_rng([seed, i])
-            image, mask = draw_shape(rng, classes[i % len(classes)], resolution, clutter, tuple(scale))
+            image, mask = draw_shape(rng, classes[i % len(classes)], resolution, clutter,
+                                     tuple(scale))
             images.append(_to_uint8(image))
             masks.append(torch.from_numpy(mask))
         labels = torch.arange(num_images) % len(classes)
         super().__init__(torch.stack(images), labels, torch.stack(masks), classes)
 
 
-def draw_stripes(rng: np.random.Generator, orientation_degrees: float, resolution: int, clutter: float,
+def draw_stripes(rng: np.random.Generator, orientation_degrees: float, resolution: int,
+                 clutter: float,
                  scale: tuple[float, float], period: tuple[float, float], supersample: int = 4):
     """A disc of fine stripes at ``orientation_degrees`` (± 8° of jitter) on a cluttered background.
 
@@ -279,7 +289,8 @@ def draw_stripes(rng: np.random.Generator, orientation_degrees: float, resolutio
     coverage = pool(alpha)
     colour = pool(alpha[..., None] * texture) / np.maximum(coverage, 1e-12)[..., None]
     image = background * (1 - coverage[..., None]) + coverage[..., None] * colour
-    return image, np.hypot(*(np.array(_grid(resolution)) - np.array([cx, cy])[:, None, None])) <= radius
+    return image, np.hypot(*(np.array(_grid(resolution)) - np.array([cx, cy])[:, None,
+                                                                              None])) <= radius
 
 
 class Stripes(MaskedImages):
@@ -292,8 +303,9 @@ class Stripes(MaskedImages):
     visible. Image ``i`` shows class ``i % 4``, drawn from a generator seeded with ``(seed, i)``.
     """
 
-    def __init__(self, num_images: int = 1000, resolution: int = 64, seed: int = 0, clutter: float = 0.5,
-                 scale: tuple[float, float] = (0.15, 0.3), period: tuple[float, float] = (0.04, 0.08),
+    def __init__(self, num_images: int = 1000, resolution: int = 64, seed: int = 0,
+                 clutter: float = 0.5, scale: tuple[float, float] = (0.15, 0.3),
+                 period: tuple[float, float] = (0.04, 0.08),
                  supersample: int = 4) -> None:
         check_int("num_images", num_images, low=1)
         check_int("resolution", resolution, low=8, high=1024)
@@ -309,7 +321,8 @@ class Stripes(MaskedImages):
         for i in range(num_images):
             rng = np.random.default_rng([seed, i])
             orientation = 45.0 * (i % len(STRIPE_CLASSES))
-            image, mask = draw_stripes(rng, orientation, resolution, clutter, tuple(scale), tuple(period), supersample)
+            image, mask = draw_stripes(rng, orientation, resolution, clutter, tuple(scale),
+                                       tuple(period), supersample)
             images.append(_to_uint8(image))
             masks.append(torch.from_numpy(mask))
         labels = torch.arange(num_images) % len(STRIPE_CLASSES)
@@ -369,8 +382,8 @@ def _place_digit(rng, stroke: np.ndarray, resolution: int, clutter: float, scale
     background = cluttered_background(rng, resolution, clutter)
     size = max(8, int(round(rng.uniform(*scale) * resolution)))
     enlarged = torch.nn.functional.interpolate(
-        torch.from_numpy(stroke)[None, None], size=(size, size), mode="bilinear", align_corners=False
-    )[0, 0].numpy()
+        torch.from_numpy(stroke)[None, None], size=(size, size), mode="bilinear",
+        align_corners=False)[0, 0].numpy()
     top, left = rng.integers(0, resolution - size + 1, 2)
     alpha = np.zeros((resolution, resolution))
     alpha[top:top + size, left:left + size] = np.clip(enlarged, 0, 1)

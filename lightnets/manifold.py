@@ -34,7 +34,8 @@ def spiral(n_points: int = 400, turns: float = 2.0) -> np.ndarray:
 
 
 def random_embedding(n: int, seed: int = 0, in_dim: int = 2) -> np.ndarray:
-    """The random matrix T (``n × in_dim``, standard normal entries) of Fig. 1, fixed by ``seed``."""
+    """The random matrix T (``n × in_dim``, standard normal entries) of Fig. 1, fixed by
+    ``seed``."""
     check_int("n", n, low=1, high=10**4)
     check_int("seed", seed, low=0)
     check_int("in_dim", in_dim, low=1, high=10**3)
@@ -58,7 +59,8 @@ def _check_matrix(name: str, value, columns: int | None = None) -> np.ndarray:
 
 
 def relu_roundtrip(points: np.ndarray, embedding: np.ndarray, nonlinear: bool = True) -> np.ndarray:
-    """T⁺ ReLU(T x) for every row x of ``points`` (or T⁺ T x, the identity, when ``nonlinear=False``)."""
+    """T⁺ ReLU(T x) for every row x of ``points`` (or T⁺ T x, the identity, when
+    ``nonlinear=False``)."""
     points = _check_matrix("points", points)
     embedding = _check_matrix("embedding", embedding, columns=points.shape[1])
     lifted = points @ embedding.T
@@ -106,7 +108,8 @@ def lost_fraction(points: np.ndarray, embedding: np.ndarray, tol: float = 1e-9) 
 def collapse_curve(
     dims: Sequence[int], seeds: Iterable[int], points: np.ndarray | None = None
 ) -> dict:
-    """Both collapse measures, ReLU and linear control, averaged over ``seeds`` for each n in ``dims``.
+    """Both collapse measures, ReLU and linear control, averaged over ``seeds`` for each n in
+    ``dims``.
 
     Returns lists aligned with ``dims``: ``shape_error_relu``, ``shape_error_linear``,
     ``lost_fraction_relu`` (means over seeds) and ``shape_error_relu_std`` (their spread).

@@ -45,7 +45,8 @@ def _check_bounds(bounds) -> tuple:
 def quantize(
     x: torch.Tensor, scale: float, zero_point: int = 0, bounds: tuple = INT8
 ) -> torch.Tensor:
-    """Integer codes of ``x``: round(x / scale) + zero_point, clamped to ``bounds`` (int64 tensor)."""
+    """Integer codes of ``x``: round(x / scale) + zero_point, clamped to ``bounds`` (int64
+    tensor)."""
     _check_tensor("x", x, integer=False)
     scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
     check_int("zero_point", zero_point, low=-2**31, high=2**31 - 1)
@@ -111,7 +112,8 @@ def lookup(codes: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
 
 
 def plan_sigmoid(x: torch.Tensor) -> torch.Tensor:
-    """PLAN (Amin et al. 1997), a piecewise-linear sigmoid with power-of-two slopes used in hardware."""
+    """PLAN (Amin et al. 1997), a piecewise-linear sigmoid with power-of-two slopes used in
+    hardware."""
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch.Tensor, got "
                         f"{x.dtype if isinstance(x, torch.Tensor) else type(x).__name__}")

@@ -110,7 +110,8 @@ def _check_buildable(name: str, builder: Callable, num_classes: int, config: dic
         if parameter.numel() == 0:
             raise ValueError(
                 f"{name}({given}) would build a layer with no channels ({layer} has shape "
-                f"{tuple(parameter.shape)}); choose larger multipliers (width_mult, compression, ...)"
+                f"{tuple(parameter.shape)}); choose larger multipliers (width_mult, compression, "
+                "...)"
             )
     params = sum(parameter.numel() for parameter in trial.parameters())
     weights = 4 * params  # float32

@@ -103,7 +103,8 @@ class BlockChoice(NamedTuple):
 
 
 def sample_architecture(seed: int) -> list:
-    """Draw one network from :data:`SEARCH_SPACE` (uniformly per block), repeatably from ``seed``."""
+    """Draw one network from :data:`SEARCH_SPACE` (uniformly per block), repeatably from
+    ``seed``."""
     check_int("seed", seed, low=0)
     rng = random.Random(seed)
     blocks = []

@@ -41,7 +41,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from lightnets._checks import check_choice, check_float, check_int
 from lightnets._distributed import (default_device, join_from_environment, rank_and_world,
                                     sum_over_processes)
-from lightnets._torch import check_device  # noqa: F401 (train_cli imports it from here)
+from lightnets._torch import check_device
 from lightnets.checkpoint import (  # noqa: F401 (re-exported: the public names live here)
     CHECKPOINT_FORMAT, CheckpointError, CheckpointLock, NonFiniteLoss, check_writable,
     clean_temporary_files, export_model, load_checkpoint, load_model, save_checkpoint,

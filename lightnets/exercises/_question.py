@@ -1,4 +1,5 @@
-"""Checked exercises in the style of Kaggle Learn: ``q.check(answer)``, ``q.hint()``, ``q.solution()``.
+"""Checked exercises in the style of Kaggle Learn: ``q.check(answer)``, ``q.hint()``,
+``q.solution()``.
 
 A lesson's module (``lightnets.exercises.lesson01`` …) defines its questions as :class:`Question`
 objects. The right answer is never typed in: a question's checker computes it from lightnets (or
@@ -92,7 +93,8 @@ def numeric(
 ) -> Checker:
     """A checker for a number: ``expected()`` computes the answer when checked.
 
-    ``mistakes`` pairs ``(wrong_value_fn, explanation)``: an answer equal to a known wrong value gets
+    ``mistakes`` pairs ``(wrong_value_fn, explanation)``: an answer equal to a known wrong value
+    gets
     that explanation. Anything else gets how far off it is.
     """
 

@@ -22,7 +22,8 @@ def _largest_layer() -> str:
 
 q1 = Question(
     name="lesson00.q1",
-    prompt="How many channels does the last 1×1 convolution of mobilenet_v2 have at width_mult=0.5?",
+    prompt="How many channels does the last 1×1 convolution of mobilenet_v2 have at "
+    "width_mult=0.5?",
     checker=numeric(
         lambda: _last_conv_channels(0.5),
         mistakes=[
@@ -65,8 +66,8 @@ q3 = Question(
     checker=choice(
         _largest_layer,
         {
-            "classifier.1": "close: the classifier has 1024·1000 + 1000 = 1,025,000 parameters, but the "
-            "last pointwise convolution has 1024·1024 = 1,048,576"
+            "classifier.1": "close: the classifier has 1024·1000 + 1000 = 1,025,000 parameters, "
+            "but the last pointwise convolution has 1024·1024 = 1,048,576"
         },
     ),
     hints=[

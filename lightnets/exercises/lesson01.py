@@ -128,8 +128,8 @@ q5 = Question(
             ),
             (
                 lambda: _excess_over_alpha_squared("standard"),
-                "that is the stem's excess (a standard conv with 3 fixed input channels, so also linear "
-                "in α); the question asks for the depthwise layers",
+                "that is the stem's excess (a standard conv with 3 fixed input channels, so also "
+                "linear in α); the question asks for the depthwise layers",
             ),
         ],
     ),

@@ -41,8 +41,8 @@ q2 = Question(
     checker=choice(
         lambda: "narrow-wide-narrow",
         {
-            "wide-narrow-wide": "that is ResNet's classic bottleneck (compress, then expand); MobileNetV2 "
-            "inverts it: the shortcut joins the thin bottlenecks"
+            "wide-narrow-wide": "that is ResNet's classic bottleneck (compress, then expand); "
+            "MobileNetV2 inverts it: the shortcut joins the thin bottlenecks"
         },
     ),
     hints=[
@@ -53,16 +53,16 @@ q2 = Question(
 
 q3 = Question(
     name="lesson02.q3",
-    prompt="Streamed peak activation memory (§5.1, 16-bit values) of MobileNetV2 at width_mult=0.5, "
-    "in KB (1 KB = 1000 bytes).",
+    prompt="Streamed peak activation memory (§5.1, 16-bit values) of MobileNetV2 at "
+    "width_mult=0.5, in KB (1 KB = 1000 bytes).",
     checker=numeric(
         lambda: _streamed_peak_kb(0.5),
         rel_tol=1e-6,
         mistakes=[
             (
                 lambda: _streamed_peak_kb(1.0) / 2,
-                "you halved the α = 1 peak; check with `inference_steps` — channel counts are rounded to "
-                "multiples of 8, so the peak tensor need not halve exactly",
+                "you halved the α = 1 peak; check with `inference_steps` — channel counts are "
+                "rounded to multiples of 8, so the peak tensor need not halve exactly",
             ),
             (
                 lambda: _streamed_peak_kb(1.0) / 4,

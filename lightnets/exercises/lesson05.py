@@ -25,7 +25,8 @@ def _check_cam(answer):
         return f"expected a tensor, got {type(answer).__name__}"
     right = _raw_cam()
     if tuple(answer.shape) != tuple(right.shape):
-        return f"expected shape {tuple(right.shape)} (one value per position), got {tuple(answer.shape)}"
+        return (f"expected shape {tuple(right.shape)} (one value per position), "
+                f"got {tuple(answer.shape)}")
     answer = answer.to(torch.float64)
     if torch.allclose(answer, right):
         return None

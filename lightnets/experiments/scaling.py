@@ -60,7 +60,8 @@ TRAINING = {"train_size": 1500, "val_size": 500, "epochs": 6, "batch_size": 64, 
 MODEL_OPTIONS = {"dropout": 0.1, "stochastic_depth_prob": 0.0}
 
 # One step of φ doubles eq. 3's FLOPs for every kind: α·β²·γ² = 2.
-SINGLE = {"depth": (2.0, 1.0, 1.0), "width": (1.0, math.sqrt(2.0), 1.0), "resolution": (1.0, 1.0, math.sqrt(2.0))}
+SINGLE = {"depth": (2.0, 1.0, 1.0), "width": (1.0, math.sqrt(2.0), 1.0),
+          "resolution": (1.0, 1.0, math.sqrt(2.0))}
 
 
 def _solve_gamma(alpha: float, beta: float) -> float:
@@ -98,12 +99,14 @@ class Run(NamedTuple):
 
 def make_run(name: str, kind: str, phi: float, alpha: float, beta: float, gamma: float,
              base: Optional[dict] = None) -> Run:
-    """The network ``base`` scaled by (α^φ, β^φ, γ^φ), rounded as :mod:`lightnets.scaling` rounds."""
+    """The network ``base`` scaled by (α^φ, β^φ, γ^φ), rounded as :mod:`lightnets.scaling`
+    rounds."""
     from lightnets import scaling
 
     base = dict(BASE if base is None else base)
     depth, width, resolution = scaling.multipliers(phi, alpha, beta, gamma)
-    return Run(name, kind, phi, alpha, beta, gamma, base["width_mult"] * width, base["depth_mult"] * depth,
+    return Run(name, kind, phi, alpha, beta, gamma, base["width_mult"] * width,
+               base["depth_mult"] * depth,
                scaling.scaled_resolution(resolution, base["resolution"]))
 
 
@@ -115,8 +118,10 @@ def single_dimension_runs(phis: Sequence[float] = PHIS, base: Optional[dict] = N
     return runs
 
 
-def grid_runs(grid: Sequence[tuple] = GRID, phi: float = SEARCH_PHI, base: Optional[dict] = None) -> list:
-    return [make_run(f"grid{i}_phi{phi}", "grid", phi, *coefficients, base) for i, coefficients in enumerate(grid)]
+def grid_runs(grid: Sequence[tuple] = GRID, phi: float = SEARCH_PHI,
+              base: Optional[dict] = None) -> list:
+    return [make_run(f"grid{i}_phi{phi}", "grid", phi, *coefficients, base) for i,
+            coefficients in enumerate(grid)]
 
 
 def compound_runs(best: tuple, phis: Sequence[float] = PHIS, base: Optional[dict] = None) -> list:
@@ -207,11 +212,14 @@ def train_run(run: Run, directory: Path, datasets: Datasets, training: dict, see
     # Scored as stored: the half-precision weights the notebooks load are the ones measured.
     model, history = load_model(final), load_checkpoint(final)["history"]
     scores = evaluate(model, val_set, device="cpu")
-    cost = scaling.network_cost(run.width_mult, run.depth_mult, run.resolution, config["num_classes"])
+    cost = scaling.network_cost(run.width_mult, run.depth_mult, run.resolution,
+                                config["num_classes"])
     return {
         **run._asdict(), "constraint": run.alpha * run.beta ** 2 * run.gamma ** 2,
-        "params": cost.params, "macs": cost.macs, "val_accuracy": scores["accuracy"], "val_loss": scores["loss"],
-        "train_accuracy": history[-1]["train_accuracy"], "train_seconds": sum(row["seconds"] for row in history),
+        "params": cost.params, "macs": cost.macs,
+        "val_accuracy": scores["accuracy"], "val_loss": scores["loss"],
+        "train_accuracy": history[-1]["train_accuracy"],
+        "train_seconds": sum(row["seconds"] for row in history),
         "checkpoint": f"checkpoints/{run.name}.pt",
     }
 
@@ -224,13 +232,15 @@ def versions() -> dict:
 
     import lightnets
 
-    return {"python": platform.python_version(), "torch": str(torch.__version__), "numpy": numpy.__version__,
+    return {"python": platform.python_version(), "torch": str(torch.__version__),
+            "numpy": numpy.__version__,
             "lightnets": lightnets.__version__}
 
 
 def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optional[dict] = None,
-                   phis: Sequence[float] = PHIS, grid: Sequence[tuple] = GRID, search_phi: float = SEARCH_PHI,
-                   base: Optional[dict] = None, progress: bool = True, command: Optional[str] = None,
+                   phis: Sequence[float] = PHIS, grid: Sequence[tuple] = GRID,
+                   search_phi: float = SEARCH_PHI, base: Optional[dict] = None,
+                   progress: bool = True, command: Optional[str] = None,
                    threads: Optional[int] = None, task: str = "stripes") -> dict:
     """Run the grid search and the four scaling curves; write and return the results.
 
@@ -262,7 +272,8 @@ def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optiona
     }
     path = directory / RESULTS_FILE
     if threads is not None:
-        # On a shared CPU, one thread per process avoids the spinning of oversubscribed OpenMP pools.
+        # On a shared CPU, one thread per process avoids the spinning of oversubscribed OpenMP
+        # pools.
         torch.set_num_threads(threads)
 
     results["threads"] = torch.get_num_threads()
@@ -315,7 +326,8 @@ def curves(results: dict) -> dict:
     """kind → rows sorted by MACs, each curve starting at the shared base (Fig. 3's lines)."""
     rows = results["runs"]
     base = [row for row in rows if row["kind"] == "base"]
-    return {kind: sorted(base + [row for row in rows if row["kind"] == kind], key=lambda row: row["macs"])
+    return {kind: sorted(base + [row for row in rows if row["kind"] == kind],
+                         key=lambda row: row["macs"])
             for kind in KINDS}
 
 
@@ -327,7 +339,8 @@ def seed_summary(results_list: Sequence[dict]) -> dict:
     from lightnets.stats import t_interval as interval
 
     if len(results_list) < 2:
-        raise ValueError(f"seed_summary needs the results of at least 2 seeds, got {len(results_list)}")
+        raise ValueError("seed_summary needs the results of at least 2 seeds, "
+                         f"got {len(results_list)}")
     by_seed = [{row["name"]: row for row in results["runs"]} for results in results_list]
     rows = []
     for row in results_list[0]["runs"]:
@@ -338,10 +351,12 @@ def seed_summary(results_list: Sequence[dict]) -> dict:
     return {**results_list[0], "seeds": [results["seed"] for results in results_list], "runs": rows}
 
 
-def run_live(directory, phi: float = 1, training: Optional[dict] = None, coefficients: tuple = GRID[0],
+def run_live(directory, phi: float = 1, training: Optional[dict] = None,
+             coefficients: tuple = GRID[0],
              seed: int = 0, progress: bool = False) -> list:
     """A small subset re-run live (the notebook's ``RUN_LIVE``): the base and each kind at one φ,
-    compound with ``coefficients``, under ``training`` (defaults: the experiment's). Returns rows."""
+    compound with ``coefficients``, under ``training`` (defaults: the experiment's). Returns
+    rows."""
     directory = Path(directory)
     training = {**TRAINING, **(training or {})}
     datasets = Datasets(training["train_size"], training["val_size"], seed)
@@ -352,7 +367,8 @@ def run_live(directory, phi: float = 1, training: Optional[dict] = None, coeffic
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lightnets.experiments.scaling",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--directory", default=str(DEFAULT_DIRECTORY), help="results and checkpoints go here")
+    parser.add_argument("--directory", default=str(DEFAULT_DIRECTORY),
+                        help="results and checkpoints go here")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--task", choices=tuple(TASKS), default="stripes",
                         help="stripes: fine stripes, resolution carries the signal; "
@@ -361,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--train-size", type=int, default=TRAINING["train_size"])
     parser.add_argument("--val-size", type=int, default=TRAINING["val_size"])
     parser.add_argument("--phis", type=float, nargs="+", default=list(PHIS))
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
 
@@ -386,11 +403,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     phis = [int(p) if float(p).is_integer() else p for p in args.phis]
     training = {"epochs": args.epochs, "train_size": args.train_size, "val_size": args.val_size}
     command = " ".join(["python -m lightnets.experiments.scaling", *argv])
-    results = run_experiment(args.directory, args.seed, training, phis, progress=not args.no_progress,
+    results = run_experiment(args.directory, args.seed, training, phis,
+                             progress=not args.no_progress,
                              command=command, threads=args.threads, task=args.task)
     for row in results["runs"]:
-        print(f"{row['name']:>16}  {row['macs'] / 1e6:6.2f} M MACs  {row['params'] / 1e3:6.1f} k params  "
-              f"{row['resolution']:3d} px  val acc {row['val_accuracy']:.3f}")
+        print(f"{row['name']:>16}  {row['macs'] / 1e6:6.2f} M MACs  "
+              f"{row['params'] / 1e3:6.1f} k params  {row['resolution']:3d} px  "
+              f"val acc {row['val_accuracy']:.3f}")
     return results
 
 

@@ -13,7 +13,8 @@ _DEPTH_STEP = (0.45, 0.35)
 
 
 def _filter(ax, x: float, y: float, side: float, colours: list) -> float:
-    """One filter at (x, y): ``len(colours)`` slices of ``side``×``side``; returns its right edge."""
+    """One filter at (x, y): ``len(colours)`` slices of ``side``×``side``; returns its right
+    edge."""
     dx, dy = _DEPTH_STEP
     for depth in reversed(range(len(colours))):  # back to front, so the front slice is on top
         ax.add_patch(Rectangle((x + depth * dx, y + depth * dy), side, side,
