@@ -177,6 +177,31 @@ def _scaling_diagram():
     return plots.scaling_diagram()
 
 
+def _residual_blocks():
+    import lightnets
+
+    v2, resnet = lightnets.create_model("mobilenet_v2"), lightnets.create_model("resnet50")
+    return {"(a) ResNet-50 bottleneck": resnet.features.conv2_x[1],
+            "(b) inverted residual": v2.features[3], "(c) stride 2": v2.features[4]}
+
+
+def _residual_diagram():
+    return plots.residual_diagram(_residual_blocks())
+
+
+def _cam_inputs(seed=0):
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    return (torch.rand(3, 64, 64, generator=generator), torch.rand(32, 4, 4, generator=generator),
+            torch.randn(32, generator=generator))
+
+
+def _cam_diagram():
+    image, features, weights = _cam_inputs()
+    return plots.cam_diagram(image, features, weights, bias=0.5, class_name="square")
+
+
 def _cost_vs_multipliers():
     from lightnets import widgets
 
@@ -218,6 +243,8 @@ FIGURES = [
     pytest.param(_se_block, id="03_se_block_diagram"),
     pytest.param(_last_stage, id="03_last_stage_diagram"),
     pytest.param(_scaling_diagram, id="04_scaling_diagram"),
+    pytest.param(_residual_diagram, id="02_residual_diagram"),
+    pytest.param(_cam_diagram, id="05_cam_diagram"),
     pytest.param(_accuracy_vs_macs, id="04_accuracy_vs_macs"),
     pytest.param(_cam_grid, id="05_cam_grid"),
     pytest.param(_pointing, id="05_pointing_game_bars"),
@@ -342,3 +369,46 @@ def test_notebook00_log_axes_are_ticked_in_plain_numbers(build):
         assert all(float(t) > 0 for t in ticks)
     finally:
         plt.close(fig)
+
+
+def test_residual_diagram_reads_the_blocks_it_draws():
+    """MobileNetV2 Fig. 3: ResNet's bottleneck is wide-narrow-wide with a ReLU after every layer
+    (the last after the add); the inverted residual is narrow-wide-narrow and ends linear; the
+    stride-2 block has no shortcut (Fig. 4e)."""
+    fig, data = _residual_diagram()
+    plt.close(fig)
+    resnet, inverted, strided = data.values()
+    assert resnet["channels"] == [256, 64, 64, 256] and resnet["shortcut"]
+    assert [layer["activation"] for layer in resnet["layers"]] == ["ReLU", "ReLU",
+                                                                   "ReLU after the add"]
+    assert inverted["channels"] == [24, 144, 144, 24] and inverted["shortcut"]
+    assert [layer["activation"] for layer in inverted["layers"]] == ["ReLU6", "ReLU6", None]
+    assert inverted["layers"][1]["label"] == "3×3 depthwise"
+    assert strided["channels"] == [24, 144, 144, 32] and not strided["shortcut"]
+    assert strided["layers"][1]["label"] == "3×3 depthwise, stride 2"
+    with pytest.raises(TypeError, match="block must be a torch.nn.Module"):
+        plots.block_layers("block")
+    with pytest.raises(ValueError, match="blocks must map"):
+        plots.residual_diagram({})
+
+
+def test_cam_diagram_weights_the_maps_with_the_scores_weights():
+    """Zhou et al. Fig. 2: M_c = Σ_k w_k f_k over all channels, and its mean plus the bias is the
+    class score Σ_k w_k F_k + b; the channels drawn are the largest contributions w_k F_k."""
+    import torch
+
+    image, features, weights = _cam_inputs()
+    fig, data = plots.cam_diagram(image, features, weights, bias=0.5, top=3)
+    plt.close(fig)
+    expected = (weights.double()[:, None, None] * features.double()).sum(0)
+    assert torch.allclose(data["cam"], expected)
+    assert abs(data["cam"].mean().item() + 0.5 - data["score"]) < 1e-12
+    contributions = weights.double() * features.double().mean((1, 2))
+    assert data["channels"] == contributions.topk(3).indices.tolist()
+    with pytest.raises(ValueError, match="top must be an int in"):
+        plots.cam_diagram(image, features, weights, top=0)
+    with pytest.raises(ValueError, match="features must be"):
+        plots.cam_diagram(image, features[0], weights)
+    features[0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="finite"):
+        plots.cam_diagram(image, features, weights)

@@ -398,7 +398,7 @@ def pointing_game_bars(scores: dict, chance: float = None,
 from lightnets.plots.scaling import *  # noqa: E402,F401,F403
 from lightnets.plots.tradeoff import *  # noqa: E402,F401,F403
 from lightnets.plots.filters import *  # noqa: E402,F401,F403
-# Block diagrams of lessons 03 and 04 (MobileNetV3 Figs. 4-5, EfficientNet Fig. 2).
+# Block diagrams of lessons 02-05 (MobileNetV2 Figs. 3-4, V3 Figs. 4-5, EfficientNet Fig. 2, CAM).
 from lightnets.plots.diagrams import *  # noqa: E402,F401,F403
 # Point labels that never collide (leader lines when moved), for any builder that names points.
 from lightnets.plots._labels import place_labels  # noqa: E402,F401
