@@ -203,3 +203,15 @@ def test_a_callers_dispatch_mode_does_not_see_the_min_resolution_search():
             model.eval()(x)
         counts.append(counter.get_total_flops())
     assert counts[0] == counts[1]
+
+
+def test_a_network_that_fails_at_every_size_says_why():
+    """A BatchNorm sized for other channels (a blog's int(16·α) at α = 0.75, lesson 10) fails at
+    every input side; the error gives PyTorch's reason, not a claim about input size."""
+    import torch
+    from torch import nn
+
+    model = lightnets.create_model("mobilenet_v3_large", width_mult=0.75)
+    model.features[0][1] = nn.BatchNorm2d(12)
+    with pytest.raises(ValueError, match="fail on every input side up to 4096 px.*running_mean"):
+        model(torch.zeros(1, 3, 224, 224))

@@ -167,7 +167,15 @@ def _search_min_resolution(model: nn.Module, limit: int) -> int:
     high = 1
     while smallest_layer_side(model, high) < 1:
         if high >= limit:
-            raise ValueError(f"the network needs inputs larger than {limit} px")
+            # Every side up to the limit fails: say why, in PyTorch's words at the limit (a
+            # BatchNorm sized for other channels fails at every size; a pooling window at none).
+            try:
+                meta_forward(model.features, (1, model.in_channels, limit, limit))
+                reason = "a layer outputs no pixel"
+            except RuntimeError as err:
+                reason = str(err).strip().splitlines()[0]
+            raise ValueError(f"{type(model).__name__}'s layers fail on every input side up to "
+                             f"{limit} px; at {limit} px: {reason}")
         high *= 2
     low = high // 2  # smallest_layer_side(low) < 1 <= smallest_layer_side(high), or low = 0
     while high - low > 1:
