@@ -94,8 +94,7 @@ def numeric(
     """A checker for a number: ``expected()`` computes the answer when checked.
 
     ``mistakes`` pairs ``(wrong_value_fn, explanation)``: an answer equal to a known wrong value
-    gets
-    that explanation. Anything else gets how far off it is.
+    gets that explanation. Anything else gets how far off it is.
     """
 
     def check(answer: Any) -> Optional[str]:

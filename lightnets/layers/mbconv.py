@@ -146,8 +146,7 @@ class InvertedResidual(nn.Module):
         bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
         layers: list[nn.Module] = []
         for layer in mbconv_layers(in_channels, out_channels, expanded_channels, kernel_size,
-                                   stride,
-                                   squeeze_channels):
+                                   stride, squeeze_channels):
             if layer.role == "se":
                 layers.append(SqueezeExcite(layer.in_channels, layer.out_channels, se_activation,
                                             se_gate))
