@@ -4,11 +4,12 @@ Every file lightnets writes (checkpoints, experiment results) goes through :func
 the bytes go to a temporary file in the same directory, are flushed to disk, and ``os.replace``
 renames it over the target (atomic on POSIX and Windows, since both sit on one file system); the
 directory is then fsynced so the rename itself survives a power cut. A failure removes the
-temporary file and re-raises.
+temporary file and re-raises. :func:`read_results` reads back the JSON results they write.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from typing import Callable, IO, Union
@@ -56,3 +57,14 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def read_results(path: PathLike, expected_format: str, what: str) -> dict:
+    """A results file an experiment wrote (JSON with a ``"format"`` field), refused with a
+    ValueError naming the path when its format is not ``expected_format`` (``what`` names the
+    kind of file in the message, e.g. "a scaling results file")."""
+    with open(path) as file:
+        results = json.load(file)
+    if not isinstance(results, dict) or results.get("format") != expected_format:
+        raise ValueError(f"{path} is not {what} ({expected_format})")
+    return results

@@ -34,7 +34,7 @@ from typing import Optional, Sequence
 import torch
 from torch import nn
 
-from lightnets._io import atomic_write
+from lightnets._io import atomic_write, read_results
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "early_exit"
 RESULTS_FILE = "results.json"
@@ -317,12 +317,7 @@ def run_experiment(
 
 def load_results(directory=DEFAULT_DIRECTORY) -> dict:
     """The results file the experiment wrote in ``directory``."""
-    path = Path(directory) / RESULTS_FILE
-    with open(path) as file:
-        results = json.load(file)
-    if results.get("format") != RESULTS_FORMAT:
-        raise ValueError(f"{path} is not an early-exit results file ({RESULTS_FORMAT})")
-    return results
+    return read_results(Path(directory) / RESULTS_FILE, RESULTS_FORMAT, "an early-exit results file")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,7 +38,7 @@ from typing import NamedTuple, Optional, Sequence
 
 import torch
 
-from lightnets._io import atomic_write
+from lightnets._io import atomic_write, read_results
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "scaling"
 RESULTS_FILE = "results.json"
@@ -314,12 +314,7 @@ def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optiona
 
 def load_results(directory=DEFAULT_DIRECTORY) -> dict:
     """The results file the experiment wrote in ``directory``."""
-    path = Path(directory) / RESULTS_FILE
-    with open(path) as file:
-        results = json.load(file)
-    if results.get("format") != RESULTS_FORMAT:
-        raise ValueError(f"{path} is not a scaling results file ({RESULTS_FORMAT})")
-    return results
+    return read_results(Path(directory) / RESULTS_FILE, RESULTS_FORMAT, "a scaling results file")
 
 
 def curves(results: dict) -> dict:
