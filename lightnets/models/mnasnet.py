@@ -87,8 +87,7 @@ class MnasNet(Network):
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
                  dropout: float = 0.2) -> None:
         super().__init__()
-        check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
-        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)  # width: in the plan
         self.width_mult = width_mult
         stem, separable, *stages, last_conv, _head = TABLE_B1
         plan = mnasnet_plan(width_mult)

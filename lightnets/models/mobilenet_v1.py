@@ -170,8 +170,7 @@ class MobileNetV1(Network):
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
-        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)  # width: in the plan
         self.width_mult = width_mult
 
         plan = mobilenet_v1_plan(width_mult)

@@ -148,8 +148,7 @@ class MobileNetV3(Network):
     def __init__(self, table: tuple, num_classes: int = 1000, width_mult: float = 1.0,
                  dropout: float = 0.2) -> None:
         super().__init__()
-        check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
-        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)  # width: in the plan
         self.width_mult = width_mult
 
         stem, *bottlenecks, last_conv, _pool, hidden, _logits = table
