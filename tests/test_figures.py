@@ -386,6 +386,11 @@ def test_residual_diagram_reads_the_blocks_it_draws():
     assert inverted["layers"][1]["label"] == "3×3 depthwise"
     assert strided["channels"] == [24, 144, 144, 32] and not strided["shortcut"]
     assert strided["layers"][1]["label"] == "3×3 depthwise, stride 2"
+    import lightnets
+
+    se_block = plots.block_layers(lightnets.create_model("mobilenet_v3_large").features[4])
+    assert se_block["channels"] == [24, 72, 72, 40]  # Table 1's 5×5 SE row; SE is off the path
+    assert [layer["activation"] for layer in se_block["layers"]] == ["ReLU", "ReLU", None]
     with pytest.raises(TypeError, match="block must be a torch.nn.Module"):
         plots.block_layers("block")
     with pytest.raises(ValueError, match="blocks must map"):

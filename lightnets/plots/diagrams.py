@@ -156,7 +156,9 @@ def block_layers(block: nn.Module) -> dict:
     for name, conv in block.named_modules():
         if not isinstance(conv, nn.Conv2d) or name.startswith("downsample"):
             continue
-        parent = block.get_submodule(name.rpartition(".")[0]) if "." in name else block
+        parent = block.get_submodule(name.rpartition(".")[0])
+        if not isinstance(parent, nn.Sequential):
+            continue  # a squeeze-and-excite's 1×1 layers gate the path; they are not on it
         after = [m for m in parent.children() if not isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
         k, s = conv.kernel_size[0], conv.stride[0]
         kind = "depthwise" if conv.groups == conv.in_channels > 1 else "conv"
