@@ -168,7 +168,8 @@ def _search_min_resolution(model: nn.Module, limit: int) -> int:
     while smallest_layer_side(model, high) < 1:
         if high >= limit:
             # Every side up to the limit fails: say why, in PyTorch's words at the limit (a
-            # BatchNorm sized for other channels fails at every size; a pooling window at none).
+            # BatchNorm sized for other channels fails at every size, a pooling window too large
+            # for its input only at small ones).
             try:
                 meta_forward(model.features, (1, model.in_channels, limit, limit))
                 reason = "a layer outputs no pixel"
