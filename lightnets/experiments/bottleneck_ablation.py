@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +32,7 @@ from torch import nn
 
 from lightnets._checks import check_choice, check_int
 from lightnets._io import atomic_write
+from lightnets.experiments import versions
 from lightnets.layers import ConvBNAct, InvertedResidual
 from lightnets.utils import seed_everything
 
@@ -205,7 +205,7 @@ def main(argv=None) -> None:
     command = " ".join(["python -m lightnets.experiments.bottleneck_ablation",
                         *(argv if argv is not None else sys.argv[1:])])
     result.update(command=command.strip(),
-                  versions={"torch": torch.__version__, "python": platform.python_version()},
+                  versions=versions(),
                   seconds=round(time.perf_counter() - start, 1), jobs=args.jobs)
     atomic_write(args.out, lambda file: json.dump(result, file, indent=1), binary=False)
     print(f"wrote {args.out} in {result['seconds']} s")

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from lightnets._io import atomic_write, read_results
+from lightnets.experiments import versions
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "early_exit"
 RESULTS_FILE = "results.json"
@@ -240,21 +241,6 @@ def score(model: nn.Module, test_set, resolution: int) -> dict:
     }
 
 
-def versions() -> dict:
-    import platform
-
-    import numpy
-
-    import lightnets
-
-    return {
-        "python": platform.python_version(),
-        "torch": str(torch.__version__),
-        "numpy": numpy.__version__,
-        "lightnets": lightnets.__version__,
-    }
-
-
 def run_experiment(
     directory=DEFAULT_DIRECTORY,
     seeds: Sequence[int] = SEEDS,
@@ -317,7 +303,8 @@ def run_experiment(
 
 def load_results(directory=DEFAULT_DIRECTORY) -> dict:
     """The results file the experiment wrote in ``directory``."""
-    return read_results(Path(directory) / RESULTS_FILE, RESULTS_FORMAT, "an early-exit results file")
+    return read_results(Path(directory) / RESULTS_FILE, RESULTS_FORMAT,
+                        "an early-exit results file")
 
 
 def build_parser() -> argparse.ArgumentParser:

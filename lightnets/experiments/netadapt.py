@@ -33,6 +33,7 @@ import torch
 from lightnets import search
 from lightnets._checks import check_int
 from lightnets._io import atomic_write
+from lightnets.experiments import versions
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "search"
 FORMAT = "lightnets.experiments.netadapt/1"
@@ -54,8 +55,8 @@ SPACE = {"samples": 24, "runs": 15, "warmup": 3}
 
 
 def _versions() -> dict:
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()}
+    return {**versions(), "cpu": platform.processor() or platform.machine(),
+            "threads": torch.get_num_threads()}
 
 
 def _write(path: Path, payload: dict) -> None:

