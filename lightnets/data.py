@@ -14,7 +14,7 @@ object is. Both sets here are torch Datasets of ``(image, label)`` pairs, with `
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch

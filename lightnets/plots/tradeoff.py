@@ -3,7 +3,7 @@ the Pareto front over every point shown. Lessons 01–04 (MobileNetV1 Tables 4�
 Table 3, EfficientNet Tables 2–3) and lesson 08 (the zoo) share this one builder."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
