@@ -146,8 +146,8 @@ def scaling_diagram(layers: int = 3, panels: Optional[Mapping[str, tuple]] = Non
 
 
 def block_layers(block: nn.Module) -> dict:
-    """Read a residual block's main path from the module itself: each convolution's label, output
-    channels and activation, whether the path ends linear, and whether a shortcut is added.
+    """Read a residual block's main path from the module itself: each convolution's label, input
+    and output channels and activation (None: no non-linearity), and whether a shortcut is added.
     Works for :class:`lightnets.layers.InvertedResidual` and ResNet's ``Bottleneck``/
     ``BasicBlock`` (the shortcut's projection, ``downsample``, is not the main path)."""
     if not isinstance(block, nn.Module):
@@ -189,10 +189,14 @@ def residual_diagram(blocks: Mapping[str, nn.Module]):
     fig, axes = plt.subplots(1, len(data), figsize=(3.6 * len(data), 4.6), squeeze=False)
     for ax, (title, info) in zip(axes[0], data.items()):
         widest = max(info["channels"])
+
+        def bar_width(channels: int) -> float:
+            return 0.4 + 2.6 * channels / widest
+
         ys = [3.0 * len(info["layers"]) - 3.0 * i for i in range(len(info["channels"]))]
         for i, (channels, y) in enumerate(zip(info["channels"], ys)):
             linear = i > 0 and info["layers"][i - 1]["activation"] is None
-            width = 0.4 + 2.6 * channels / widest
+            width = bar_width(channels)
             ax.add_patch(Rectangle((-width / 2, y - 0.35), width, 0.7, lw=0.8, edgecolor="black",
                                    facecolor="#ffffff" if linear else "#cfe2f3",
                                    hatch="////" if linear else None))
@@ -202,8 +206,8 @@ def residual_diagram(blocks: Mapping[str, nn.Module]):
             ax.text(0.12, (y0 + y1) / 2, f"{layer['label']}\n{layer['activation'] or 'linear'}",
                     va="center", fontsize=7.5)
         if info["shortcut"]:
-            # From the input bar's left edge to the output bar's (half-widths as drawn above).
-            source, target = (0.2 + 1.3 * info["channels"][i] / widest for i in (0, -1))
+            # From the input bar's left edge to the output bar's.
+            source, target = (bar_width(info["channels"][i]) / 2 for i in (0, -1))
             left = -1.8
             ax.plot([-source, left, left], [ys[0], ys[0], ys[-1]], color="#cc0000", lw=1.0)
             _arrow(ax, (left, ys[-1]), (-target, ys[-1]), color="#cc0000")
