@@ -414,6 +414,8 @@ def test_cam_diagram_weights_the_maps_with_the_scores_weights():
         plots.cam_diagram(image, features, weights, top=0)
     with pytest.raises(ValueError, match="features must be"):
         plots.cam_diagram(image, features[0], weights)
+    with pytest.raises(ValueError, match="finite"):
+        plots.cam_diagram(image, features, weights, bias=float("inf"))
     features[0, 0, 0] = float("nan")
     with pytest.raises(ValueError, match="finite"):
         plots.cam_diagram(image, features, weights)

@@ -241,16 +241,17 @@ def cam_diagram(image, features, weights, bias: float = 0.0, class_name: str = "
                          f"{tuple(feats.shape)} and {tuple(w.shape)}")
     if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= min(6, len(w)):
         raise ValueError(f"top must be an int in [1, {min(6, len(w))}], got {top!r}")
-    if not (torch.isfinite(feats).all() and torch.isfinite(w).all()):
-        raise ValueError("features and weights must be finite")
+    if not (torch.isfinite(feats).all() and torch.isfinite(w).all() and np.isfinite(bias)):
+        raise ValueError("features, weights and bias must be finite")
     pooled = feats.mean((1, 2))                       # F_k
     contribution = w * pooled
     shown = torch.argsort(contribution, descending=True)[:top].tolist()
     cam_map = torch.einsum("k,khw->hw", w, feats)     # M_c, over all K channels
     score = float(contribution.sum()) + float(bias)
     picture = torch.as_tensor(image).detach().float().cpu()
-    picture = picture.permute(1, 2, 0).numpy() if picture.dim() == 3 and picture.shape[0] == 3 \
-        else np.asarray(picture)
+    if picture.dim() == 3 and picture.shape[0] == 3:
+        picture = picture.permute(1, 2, 0)  # (3, H, W) → (H, W, 3), as imshow wants
+    picture = picture.numpy()
     fig, axes = plt.subplots(2, top + 2, figsize=(1.9 * (top + 2), 4.3))
     axes[0, 0].imshow(np.clip(picture, 0, 1))
     axes[0, 0].set_title("input", fontsize=8)
