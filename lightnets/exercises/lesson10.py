@@ -1,20 +1,16 @@
 """Exercises for lesson 10, spot the deviation: blog implementations against the papers."""
 from __future__ import annotations
 
+import functools
+
 from lightnets.exercises._question import Question, choice, numeric
 
 
-def _swapped_hswish_bottlenecks() -> int:
-    # With RE and HS exchanged, the rows Table 1 marks RE are the ones that get h-swish.
+def _bottlenecks_marked(flag: str) -> int:
+    # Table 1's bottlenecks with NL = flag. With RE and HS exchanged, the RE rows get h-swish.
     from lightnets.models.mobilenet_v3 import TABLE_1
 
-    return sum(1 for row in TABLE_1 if row.operator == "bneck" and row.nonlinearity == "RE")
-
-
-def _table_hswish_bottlenecks() -> int:
-    from lightnets.models.mobilenet_v3 import TABLE_1
-
-    return sum(1 for row in TABLE_1 if row.operator == "bneck" and row.nonlinearity == "HS")
+    return sum(1 for row in TABLE_1 if row.operator == "bneck" and row.nonlinearity == flag)
 
 
 def _separable_macs(alpha_on_pointwise_input: bool) -> int:
@@ -26,29 +22,32 @@ def _separable_macs(alpha_on_pointwise_input: bool) -> int:
     return depthwise_conv_macs(m, 3, 14) + pointwise_conv_macs(pointwise_in, n, 14)
 
 
-def _active_blocks(rate_of) -> float:
-    # Blocks that run, in expectation, in one training step of B0: a block with a shortcut is
-    # skipped with probability p; one without (a stage's first block) always runs.
+@functools.lru_cache(maxsize=1)
+def _b0_drop_rates() -> tuple:
+    # B0's own stochastic-depth schedule, read from the model: (use_shortcut, p) per MBConv block.
     import lightnets
     from lightnets.layers import InvertedResidual
 
-    blocks = [m for m in lightnets.create_model("efficientnet_b0").modules()
-              if isinstance(m, InvertedResidual)]
-    return sum(1.0 - rate_of(i, len(blocks)) if block.use_shortcut else 1.0
-               for i, block in enumerate(blocks))
+    return tuple((m.use_shortcut, getattr(m.stochastic_depth, "p", 0.0))
+                 for m in lightnets.create_model("efficientnet_b0").modules()
+                 if isinstance(m, InvertedResidual))
 
 
-def _linear_schedule(i: int, n: int) -> float:
-    return 0.2 * i / n
+def _active_blocks(rate_of=None) -> float:
+    # Blocks that run, in expectation, in one training step of B0: a block with a shortcut is
+    # skipped with probability p (B0's own, or rate_of(i, n)); one without always runs.
+    rates = _b0_drop_rates()
+    return sum(1.0 - (p if rate_of is None else rate_of(i, len(rates))) if shortcut else 1.0
+               for i, (shortcut, p) in enumerate(rates))
 
 
 q1 = Question(
     name="lesson10.q1",
     prompt="A blog's MobileNetV3-Large exchanges Table 1's RE and HS flags. In how many of the 15 "
            "bottlenecks does it then use h-swish?",
-    checker=numeric(_swapped_hswish_bottlenecks, mistakes=[
-        (_table_hswish_bottlenecks, "that is how many use h-swish in Table 1; with the flags "
-                                    "exchanged, the RE rows get h-swish"),
+    checker=numeric(lambda: _bottlenecks_marked("RE"), mistakes=[
+        (lambda: _bottlenecks_marked("HS"), "that is how many use h-swish in Table 1; with the "
+                                            "flags exchanged, the RE rows get h-swish"),
         (lambda: 15, "only the flags are exchanged, not every layer set to h-swish")]),
     hints=["Count the bottleneck rows of `lightnets.models.mobilenet_v3.TABLE_1` whose "
            "nonlinearity is \"RE\".",
@@ -78,7 +77,7 @@ q3 = Question(
     prompt="Stochastic depth in EfficientNet-B0 (drop rate 0.2, linear schedule p_i = 0.2·i/16 "
            "over its 16 blocks; blocks without a shortcut are never dropped): how many blocks run "
            "in one training step, in expectation?",
-    checker=numeric(lambda: _active_blocks(_linear_schedule), rel_tol=1e-9, mistakes=[
+    checker=numeric(_active_blocks, rel_tol=1e-9, mistakes=[
         (lambda: _active_blocks(lambda i, n: 0.2), "that is the blog's constant rate 0.2 on "
                                                    "every block; the paper's schedule grows "
                                                    "linearly from 0"),
