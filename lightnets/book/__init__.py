@@ -21,7 +21,6 @@ import argparse
 import copy
 import importlib.util
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -115,25 +114,27 @@ def static_notebook(nb, name: str = "notebook"):
             tags = cell.metadata.setdefault("tags", [])
             if "hide-input" not in tags:
                 tags.append("hide-input")
-        outputs = cell.get("outputs", [])
-        for position, output in enumerate(outputs):
+        if cell.cell_type != "code":
+            continue
+        shown = []
+        for output in cell.outputs:
             view = output.get("data", {}).get(WIDGET_VIEW)
             if view is None:
+                shown.append(output)
                 continue
             figure = None
             for later in nb.cells[index + 1:]:
                 if later.cell_type != "code":
                     break
-                figure = next((o for o in later.get("outputs", []) if _is_figure(o)), None)
+                figure = next((o for o in later.outputs if _is_figure(o)), None)
                 if figure is not None:
-                    moved = later.outputs.index(figure)
-                    later.outputs[moved] = _html_output(MOVED_NOTE)
+                    later.outputs[later.outputs.index(figure)] = _html_output(MOVED_NOTE)
                     break
             if figure is None:
                 raise ValueError(f"{name}: the widget in cell {index} has no static figure in the "
                                  "code cells after it; draw one at the widget's default values")
-            note = _html_output(widget_note(_readouts(nb, view["model_id"])))
-            outputs[position:position + 1] = [note, figure]
+            shown += [_html_output(widget_note(_readouts(nb, view["model_id"]))), figure]
+        cell.outputs = shown
     nb.metadata.pop("widgets", None)
     return nb
 
