@@ -65,9 +65,13 @@ def title_of(nb, fallback: str) -> str:
 
 
 def _html_output(text: str):
+    """A display output of ``text`` (HTML), with its words as plain text for the builders that
+    show no HTML (Sphinx's gettext builder, which a translated edition starts from)."""
     from nbformat import from_dict
 
-    return from_dict({"output_type": "display_data", "metadata": {}, "data": {"text/html": text}})
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)).strip()
+    return from_dict({"output_type": "display_data", "metadata": {},
+                      "data": {"text/html": text, "text/plain": plain}})
 
 
 def _is_figure(output) -> bool:
