@@ -277,7 +277,10 @@ def build(out: Path, src: Path | None = None, quiet: bool = True) -> list:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m lightnets.book",
+        description="Build the book of every lesson (Sphinx, MyST-NB, sphinx-book-theme) from the "
+                    "notebooks' stored outputs.")
     parser.add_argument("--out", type=Path, default=Path("build/book"), help="output directory")
     parser.add_argument("--src", type=Path, default=None,
                         help="where to write the generated Sphinx sources (default: OUT-src)")
