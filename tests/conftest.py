@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import torch
 
@@ -32,3 +34,16 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "browser: drives JupyterLab in Chromium with Playwright (deselect with -m 'not browser')"
     )
+
+
+@pytest.fixture(scope="session")
+def book_built(tmp_path_factory):
+    """The book in English and in Korean (``python -m lightnets.book``), built once from a clean
+    folder for tests/test_book.py and tests/test_korean.py: (output folder, English pages,
+    seconds it took)."""
+    from lightnets import book
+
+    out = tmp_path_factory.mktemp("book") / "book"
+    start = time.perf_counter()
+    pages = book.build(out)
+    return out, pages, time.perf_counter() - start

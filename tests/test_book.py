@@ -44,12 +44,10 @@ def _outputs(path: Path) -> list:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The book, built once from a clean folder: (output folder, pages, seconds it took)."""
-    out = tmp_path_factory.mktemp("book") / "book"
-    start = time.perf_counter()
-    pages = book.build(out)
-    return out, pages, time.perf_counter() - start
+def built(book_built):
+    """The book, built once per session from a clean folder (tests/conftest.py; the Korean
+    edition's tests read the same build): (output folder, pages, seconds it took)."""
+    return book_built
 
 
 def test_reading_order_is_the_readmes():
