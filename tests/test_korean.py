@@ -21,7 +21,7 @@ from lightnets import book
 from lightnets.book import i18n
 
 # The lessons whose Korean catalogue is complete. Add a lesson when its translation is done.
-TRANSLATED: set = set()
+TRANSLATED = {"11_tab_transformer"}
 
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = [p.stem for p in book.reading_order()]
@@ -50,7 +50,7 @@ def _a_translated_lesson() -> str:
 @pytest.mark.parametrize("page", LESSONS)
 def test_catalogue_translates_every_message_none_fuzzy_or_stale(page):
     _translated_only(page)
-    problems = i18n.catalogue_problems(_notebook(page), page)
+    problems = i18n.check(_notebook(page), page)
     assert not problems, (f"{page}.po is not a complete translation of the notebook "
                           f"({len(problems)} problems; python -m lightnets.book "
                           "--update-catalogues, then translate):\n" + "\n".join(problems[:20]))
@@ -69,6 +69,18 @@ def test_the_check_catches_a_new_a_changed_and_a_removed_paragraph():
     assert "missing (run --update-catalogues): 'A new paragraph" in problems
     assert "stale (no longer in the notebook)" in problems
     assert re.search(r"missing .*Changed\.'", problems), "the changed paragraph is a new message"
+
+
+def test_the_check_catches_changed_math_code_and_links(monkeypatch):
+    table = {"costs $D_K^2$ with `groups=M` ([paper](https://arxiv.org/abs/1704.04861))":
+             "$D_K^3$ 비용, `groups=M` ([논문](https://arxiv.org/abs/1704.04861))",
+             "uses `x`": "`y`를 씀", "a [link](#here)": "[링크](#there)",
+             "keeps $a$ and `b`": "$a$와 `b`, 다시 `b`를 유지", "**bold** word": "**굵게 단어"}
+    monkeypatch.setattr(i18n, "translations", lambda page, lang="ko": table)
+    problems = "\n".join(i18n.markup_problems("x"))
+    assert "'$D_K^2$'" in problems and "'`x`'" in problems and "'](#here)'" in problems
+    assert "keeps" not in problems, "a code span may be named twice"
+    assert "unpaired ** in the translation of '**bold** word'" in problems
 
 
 def test_every_catalogue_is_valid_for_msgfmt():
@@ -299,9 +311,12 @@ def test_korean_page_of_a_translated_lesson_shows_its_translation(book_built):
                                   english, re.S)
         glossary = (out / "ko" / "glossary.html").read_text(encoding="utf-8")
         terms = [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<dt>(.*?)</dt>", glossary, re.S)]
+        def words(term):  # what the page shows of a term without its math and code markup
+            return re.sub(r"\$[^$]*\$|`", "", term).strip()
+
         for english, korean, _, _ in i18n.translated_glossary(_notebook(page), page):
-            shown = [t for t in terms if korean.split("$")[0].strip() in t]
-            assert any(english.split("$")[0].strip() in t for t in shown), \
+            shown = [t for t in terms if words(korean) in t]
+            assert any(words(english) in t for t in shown), \
                 f"the Korean glossary shows {korean!r} with {english!r}"
 
 

@@ -324,6 +324,26 @@ def glossary_problems(nb, page: str, lang: str = "ko") -> list:
     return problems
 
 
+# What a translation keeps character for character: inline and display math, code spans, link
+# targets.
+_KEPT = re.compile(r"\$\$.+?\$\$|\$[^$]+\$|`[^`]+`|\]\([^)]*\)")
+
+
+def markup_problems(page: str, lang: str = "ko") -> list:
+    """Translations that changed what must stay as written (math, code spans, link targets) or
+    left a bold marker unpaired."""
+    problems = []
+    for msgid, text in translations(page, lang).items():
+        # Compared as sets: Korean word order may name a code span twice.
+        kept, now = set(_KEPT.findall(msgid)), set(_KEPT.findall(text))
+        if kept != now:
+            changed = sorted(kept ^ now)
+            problems.append(f"math, code or link changed ({changed[:2]}): {msgid[:50]!r}")
+        if text.count("**") % 2:
+            problems.append(f"unpaired ** in the translation of {msgid[:50]!r}")
+    return problems
+
+
 def msgfmt_problems(page: str, lang: str = "ko") -> list:
     """GNU msgfmt's complaints about a catalogue (none where msgfmt is not installed)."""
     import shutil
@@ -342,6 +362,7 @@ def check(nb, page: str, lang: str = "ko") -> list:
     """Everything tests/test_korean.py asks of a finished lesson's translation, as a list of
     problems (empty when the lesson is done): ``python -m lightnets.book --check PAGE``."""
     problems = msgfmt_problems(page, lang) + catalogue_problems(nb, page, lang)
+    problems += markup_problems(page, lang)
     if not problems:
         problems += glossary_problems(nb, page, lang)
         translate_notebook(nb, page, lang)  # every translation can be placed in its cell
@@ -361,7 +382,7 @@ def glossary_page(lessons: list, lang: str) -> str:
         number = page.split("_")[0]
         link = f"[{words['lesson'].format(number=number)}]({page}.ipynb#glossary)"
         for english, translated, definition, done in translated_glossary(nb, page, lang):
-            shown = f"{translated} ({english})" if done else english
+            shown = english if not done or translated == english else f"{translated} ({english})"
             note = "" if done else f" {words['untranslated']}"
             rows.append((sort_key(translated or english), shown, f"{definition}{note} ({link})"))
     lines = [f"# {words['glossary_title']}", "", words["glossary_intro"], ""]
