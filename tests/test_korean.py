@@ -285,6 +285,9 @@ def test_korean_book_beside_the_english_one_with_a_switch_on_every_page(book_bui
         assert f'href="ko/{page.name}" hreflang="ko"' in en, f"{page.name}: no switch to Korean"
         assert f'href="../{page.name}" hreflang="en"' in ko, f"ko/{page.name}: no switch back"
         assert '<html lang="ko"' in ko
+        loaded = re.findall(r'<(?:script|img|link|iframe)\b[^>]*?(?:src|href)="([^"]*)"', ko)
+        assert not [u for u in loaded if re.match(r"(?:[a-z]+:)?//", u)], \
+            f"ko/{page.name} loads from the network"
 
 
 def test_korean_page_of_a_translated_lesson_shows_its_translation(book_built):

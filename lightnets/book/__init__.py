@@ -390,7 +390,7 @@ def main(argv=None) -> None:
     out = args.out or Path("build/book")
     pages = build(out, args.src, quiet=not args.verbose)
     size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
-    print(f"{len(pages)} pages in English and in Korean in {time.perf_counter() - start:.0f} s, "
+    print(f"{len(pages)} pages, in English and in Korean, in {time.perf_counter() - start:.0f} s, "
           f"{size / 2**20:.1f} MiB: open {Path(out) / 'index.html'} "
           f"(한국어: {Path(out) / 'ko' / 'index.html'})")
 

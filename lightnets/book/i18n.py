@@ -177,7 +177,6 @@ def translate_notebook(nb, page: str, lang: str = "ko"):
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = translate_cell(cell.source, table)
-    nb.metadata["language_info"] = nb.metadata.get("language_info", {})
     nb.metadata["lightnets_translation"] = {"lang": lang, "from": f"{page}.ipynb"}
     return nb
 
