@@ -254,7 +254,11 @@ def update_catalogues(src: Path | None, lang: str = "ko", pages: list | None = N
         if pages is not None and path.stem not in pages:
             path.unlink()
     before = {p.stem: p.read_bytes() for p in (LOCALE / lang / "LC_MESSAGES").glob("*.po")}
-    update(str(LOCALE), str(pot), (lang,), line_width=100, ignore_obsolete=True, jobs=1)
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):  # sphinx-intl's own line per file
+        update(str(LOCALE), str(pot), (lang,), line_width=100, ignore_obsolete=True, jobs=1)
     status = {}
     for template in sorted(pot.glob("*.pot")):
         path = LOCALE / lang / "LC_MESSAGES" / f"{template.stem}.po"
