@@ -192,6 +192,13 @@ class Prediction(NamedTuple):
     probabilities: tuple  # softmax probabilities, floats
     indices: tuple  # class indices into CLASSES
 
+    def text(self, decimals: int = 2) -> str:
+        """One line per class, e.g. ``1. espresso  0.95``, probabilities to ``decimals``."""
+        check_int("decimals", decimals, low=0, high=6)
+        width = max(len(label) for label in self.labels)
+        return "\n".join(f"{rank}. {label:<{width}}  {p:.{decimals}f}" for rank, (label, p)
+                         in enumerate(zip(self.labels, self.probabilities), start=1))
+
 
 def predict(model: nn.Module, images, k: int = 5,
             preprocess: Optional[Preprocessing] = None):

@@ -157,6 +157,11 @@ def test_predict_one_photo_gives_one_prediction_with_k_labels(chelsea):
     assert result.probabilities[0] == pytest.approx(np.exp(5) / (np.exp(5) + np.exp(4) + 998))
 
 
+def test_prediction_text_is_one_ranked_line_per_class(chelsea):
+    text = imagenet.predict(Constant(), chelsea, k=2).text(decimals=2)
+    assert text.splitlines() == ["1. espresso  0.12", "2. tabby     0.05"]  # e⁵/Z, e⁴/Z
+
+
 def test_predict_a_list_gives_a_list_and_restores_the_mode(chelsea):
     model = Constant().train()
     results = imagenet.predict(model, [chelsea, data.photo("camera").image])
