@@ -34,6 +34,9 @@ def test_lite_plan_fixes_stem_head_and_the_first_and_last_repeats(variant):
         assert stages.count(stage) == [b.stage for b in scaled.blocks].count(stage)
     assert all(block.squeeze_channels is None for block in plan.blocks)
     assert (plan.activation, plan.padding) == ("relu6", "same_tf")
+    model = lightnets.create_model(f"efficientnet_{variant}")
+    assert (model.width_mult, model.depth_mult, model.plan) == (config.width_mult,
+                                                                config.depth_mult, plan)
 
 
 def test_lite4_has_fewer_blocks_than_the_same_scaling_of_b0():
@@ -145,6 +148,11 @@ def test_efficientnet_plan_takes_the_rounding_rule_as_an_argument():
         return {b.out_channels for b in plan.blocks if b.stage == 6}
 
     assert stage6(by_four) == {156} and stage6(official) == {160}  # 112 × 1.4 = 156.8
+
+
+def test_a_rounding_rule_that_gives_no_channels_is_refused_where_the_plan_is_made():
+    with pytest.raises(ValueError, match=r"blocks\[0\]\.out_channels must be an integer >= 1"):
+        en.efficientnet_plan(round_channels=lambda channels, width_mult: channels - 16)  # 16 → 0
 
 
 def test_a_plan_whose_blocks_do_not_chain_is_refused():

@@ -222,6 +222,8 @@ class EfficientNetPlan:
     padding: str = "symmetric"  # one of PADDINGS
     bn_eps: float = 1e-5
     bn_momentum: float = 0.1
+    width_mult: float = 1.0  # the multipliers the layout was scaled by (a record; the layout
+    depth_mult: float = 1.0  # above is what gets built)
 
     def __post_init__(self) -> None:
         check_int("stem_channels", self.stem_channels, low=1)
@@ -230,11 +232,16 @@ class EfficientNetPlan:
         check_choice("padding", self.padding, PADDINGS)
         check_float("bn_eps", self.bn_eps, 0.0, 1.0, low_inclusive=False)
         check_float("bn_momentum", self.bn_momentum, 0.0, 1.0)
+        check_float("width_mult", self.width_mult, 0.0, 8.0, low_inclusive=False)
+        check_float("depth_mult", self.depth_mult, 0.0, 8.0, low_inclusive=False)
         if not isinstance(self.blocks, tuple) or not self.blocks or not all(
                 isinstance(b, BlockConfig) for b in self.blocks):
             raise ValueError("blocks must be a non-empty tuple of BlockConfig")
         channels = self.stem_channels
         for index, block in enumerate(self.blocks):
+            for field in ("in_channels", "out_channels", "expanded_channels", "kernel_size"):
+                check_int(f"blocks[{index}].{field}", getattr(block, field), low=1)
+            check_choice(f"blocks[{index}].stride", block.stride, (1, 2))
             if block.in_channels != channels:
                 raise ValueError(f"blocks[{index}].in_channels is {block.in_channels}, but the "
                                  f"layer before it gives {channels} channels")
@@ -297,7 +304,7 @@ def efficientnet_plan(
             in_channels = out_channels
     head_channels = head.channels if fixed_stem_head else round_channels(head.channels, width_mult)
     return EfficientNetPlan(stem_channels, tuple(blocks), head_channels, activation, padding,
-                            bn_eps, bn_momentum)
+                            bn_eps, bn_momentum, width_mult, depth_mult)
 
 
 def efficientnet_lite_plan(width_mult: float = 1.0, depth_mult: float = 1.0) -> EfficientNetPlan:
@@ -346,7 +353,7 @@ class EfficientNet(Network):
                              "(the plan already holds them)")
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         check_float("stochastic_depth_prob", stochastic_depth_prob, 0.0, 1.0, high_inclusive=False)
-        self.width_mult, self.depth_mult, self.plan = width_mult, depth_mult, plan
+        self.width_mult, self.depth_mult, self.plan = plan.width_mult, plan.depth_mult, plan
         options = dict(activation=ACTIVATIONS[plan.activation], bn_eps=plan.bn_eps,
                        bn_momentum=plan.bn_momentum,
                        padding="same_tf" if plan.padding == "same_tf" else None)
