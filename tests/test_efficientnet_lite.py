@@ -47,7 +47,8 @@ def test_lite4_has_fewer_blocks_than_the_same_scaling_of_b0():
 
 
 def test_lite0_is_b0_without_se_with_relu6_and_the_same_widths():
-    lite, b0 = lightnets.create_model("efficientnet_lite0"), lightnets.create_model("efficientnet_b0")
+    lite = lightnets.create_model("efficientnet_lite0")
+    b0 = lightnets.create_model("efficientnet_b0")
     assert not any(isinstance(m, SqueezeExcite) for m in lite.modules())
     assert not any(isinstance(m, nn.SiLU) for m in lite.modules())
     assert any(isinstance(m, nn.ReLU6) for m in lite.modules())
@@ -61,9 +62,10 @@ def test_lite0_is_b0_without_se_with_relu6_and_the_same_widths():
 
 def test_b_models_keep_their_state_dict_names():
     # TF padding is Lite's option only: B0's stem conv stays child 0, so torchvision's weights load.
-    keys = lightnets.create_model("efficientnet_b0").state_dict()
+    b0 = lightnets.create_model("efficientnet_b0")
+    keys = b0.state_dict()
     assert "features.0.0.weight" in keys and "features.1.0.block.0.0.weight" in keys
-    assert not any(isinstance(m, TFSamePad) for m in lightnets.create_model("efficientnet_b0").modules())
+    assert not any(isinstance(m, TFSamePad) for m in b0.modules())
 
 
 @pytest.mark.parametrize("variant", sorted(en.LITE_TABLE))
@@ -141,7 +143,10 @@ def test_efficientnet_plan_refuses_bad_options_where_it_is_made(kwargs, message)
 
 def test_efficientnet_plan_takes_the_rounding_rule_as_an_argument():
     # Lesson 10's deviation, as a plan edit: channels rounded to multiples of 4 instead of 8.
-    by_four = en.efficientnet_plan(1.4, 1.8, round_channels=lambda c, w: en.make_divisible(c * w, 4))
+    def by_4(channels, width_mult):
+        return en.make_divisible(channels * width_mult, 4)
+
+    by_four = en.efficientnet_plan(1.4, 1.8, round_channels=by_4)
     official = en.efficientnet_plan(1.4, 1.8)
 
     def stage6(plan):
@@ -185,5 +190,6 @@ def test_lite_readme_madds_are_3_to_6_percent_above_our_count(variant):
     # Ours equal timm's (golden files); the README's counting rule is not stated. Lite0: 385.2 M
     # against the README's 407 M.
     side = en.LITE_VARIANTS[variant].resolution
-    macs = lightnets.profile(lightnets.create_model(f"efficientnet_{variant}"), (1, 3, side, side)).macs
+    model = lightnets.create_model(f"efficientnet_{variant}")
+    macs = lightnets.profile(model, (1, 3, side, side)).macs
     assert 0.03 < en.LITE_TABLE[variant].mult_adds_millions / (macs / 1e6) - 1 < 0.06

@@ -44,7 +44,8 @@ def test_torchvision_models_use_their_weights_published_transform():
 
 
 def test_a_model_without_an_official_transform_is_refused():
-    with pytest.raises(ValueError, match="no official ImageNet evaluation transform for 'densenet_bc'"):
+    with pytest.raises(ValueError, match="no official ImageNet evaluation transform for "
+                                         "'densenet_bc'"):
         imagenet.preprocessing("densenet_bc")
     with pytest.raises(TypeError, match="registered name"):
         imagenet.preprocessing(nn.Linear(2, 2))
