@@ -95,7 +95,11 @@ class Preprocessing:
 def _lite(resolution: int) -> Preprocessing:
     # tensorflow/tpu: preprocessing.py's eval crop (crop_padding = round(S · (1/0.875 − 1)),
     # bicubic resize) and efficientnet_lite_builder.py's MEAN_RGB 127, STDDEV_RGB 128 ("Edge
-    # models use inception-style MEAN and STDDEV for better post-quantization").
+    # models use inception-style MEAN and STDDEV for better post-quantization"), which
+    # eval_ckpt_main.py subtracts and divides by. timm's tf_efficientnet_lite* use nearly the same
+    # (mean = std = 0.5 of 255, crop 0.875, bicubic); the reference port (efficientnet-lite-pytorch)
+    # ships no transform, and its README's ImageNet mean/std are inherited from
+    # lukemelas/EfficientNet-PyTorch, not the Lite checkpoints'.
     padding = round(resolution * (1 / 0.875 - 1))
     return Preprocessing(resolution, resolution / (resolution + padding), "bicubic",
                          (127.0, 127.0, 127.0), (128.0, 128.0, 128.0),
