@@ -320,26 +320,28 @@ def test_lesson07_exercises_accept_their_solutions_and_explain_mistakes():
 
 
 def test_experiment_interrupted_mid_model_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    from lightnets import train
+
     training = {**experiment.TRAINING, "train_size": 16, "epochs": 2}
     train_set, _ = experiment.datasets(0, {**training, "test_size": 4})
     experiment.train_model("single1", 0, tmp_path / "whole", train_set, training, experiment.MODEL)
     saves = []
-    real_save = experiment._save
+    real_save = train.save_checkpoint
 
     def interrupted(path, state):
         real_save(path, state)
         saves.append(path)
         raise KeyboardInterrupt  # killed right after the first epoch was saved
 
-    monkeypatch.setattr(experiment, "_save", interrupted)
+    monkeypatch.setattr(train, "save_checkpoint", interrupted)
     with pytest.raises(KeyboardInterrupt):
         experiment.train_model("single1", 0, tmp_path / "cut", train_set, training, experiment.MODEL)
     assert saves[0].name.endswith(".partial.pt")
-    monkeypatch.setattr(experiment, "_save", real_save)
+    monkeypatch.setattr(train, "save_checkpoint", real_save)
     experiment.train_model("single1", 0, tmp_path / "cut", train_set, training, experiment.MODEL)
     whole = experiment.load_state(tmp_path / "whole" / "checkpoints" / "seed0_single1.pt")
     resumed = experiment.load_state(tmp_path / "cut" / "checkpoints" / "seed0_single1.pt")
-    assert all(torch.equal(whole["weights"][k], resumed["weights"][k]) for k in whole["weights"])
+    assert all(torch.equal(whole["model"][k], resumed["model"][k]) for k in whole["model"])
     with pytest.raises(ValueError, match="--epochs"):
         experiment.train_model(
             "single1", 0, tmp_path / "cut", train_set, {**training, "epochs": 3}, experiment.MODEL
