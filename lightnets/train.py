@@ -1,9 +1,13 @@
-"""Train and evaluate a classifier: one loop for a notebook, a script, or ``torchrun`` on many GPUs.
+"""Train and evaluate a network: the one loop for a notebook, a script, an experiment, or
+``torchrun`` on many GPUs.
 
 Read :func:`train_one_epoch` and :func:`evaluate` first: they are the whole of training and
-measuring, one screen each. :func:`fit` sets them up and around them: the optimizer (AdamW, or SGD
-with momentum) under a cosine learning-rate schedule with a short linear warm-up, a tqdm progress
-bar, torchrun's processes, and checkpoints.
+measuring, one screen each. The loss and what a batch is are arguments, so the same loop trains
+an image classifier, a TabTransformer (batches of ``(x_categ, x_cont, y)``) and a network with
+early exits (one loss over several outputs). :func:`fit` sets the loop up and around it, as a
+:class:`TrainConfig` says: the optimizer (AdamW, or SGD with momentum) under a cosine
+learning-rate schedule with a short linear warm-up, a tqdm progress bar, torchrun's processes,
+and checkpoints (:mod:`lightnets.checkpoint`, the one format).
 
 Checkpoints. After every epoch ``fit`` writes the state atomically (``lightnets._io.atomic_write``:
 a temporary file, fsync, ``os.replace``, fsync of the directory), so an interrupted run loses at

@@ -20,6 +20,7 @@ from lightnets.densenet_cost import (
 )
 from lightnets.exercises import ____, lesson07
 from lightnets.experiments import early_exit as experiment
+from lightnets import train
 from lightnets.feature_reuse import feature_reuse
 from lightnets.memory import training_activation_memory
 from lightnets.models.densenet import _table_1_blocks
@@ -247,8 +248,9 @@ def test_experiment_script_tiny_budget_writes_provenance_and_resumes(tmp_path):
     assert np.asarray(multi["confidence"]).shape == (3, 10) and len(stored["labels"]) == 10
     path = tmp_path / multi["checkpoint"]
     state = torch.load(path, weights_only=True)
+    assert state["format"] == train.CHECKPOINT_FORMAT  # the one checkpoint format
     assert "optimizer" not in state and all(
-        v.dtype == torch.float16 for v in state["weights"].values() if v.is_floating_point()
+        v.dtype == torch.float16 for v in state["model"].values() if v.is_floating_point()
     )
     assert not list(tmp_path.glob("checkpoints/*.partial.pt"))
     before = path.stat().st_mtime_ns
@@ -270,6 +272,16 @@ def test_saved_results_hold_two_seeds_of_every_model():
     assert {(r["seed"], r["name"]) for r in results["runs"]} == {
         (s, n) for s in results["seeds"] for n in experiment.NAMES
     }
+
+
+def test_saved_checkpoints_load_in_the_one_checkpoint_format_and_match_the_results():
+    results = experiment.load_results()
+    for run in results["runs"]:
+        path = experiment.DEFAULT_DIRECTORY / run["checkpoint"]
+        state = train.load_checkpoint(path)  # the content hash is checked on the way
+        assert state["history"][-1]["train_loss"] == run["final_train_loss"], path
+        model = experiment.load_trained(path)
+        assert sum(p.numel() for p in model.parameters()) == run["params"], path
 
 
 # --- plots, explorer, exercises ------------------------------------------------------------------
@@ -320,8 +332,6 @@ def test_lesson07_exercises_accept_their_solutions_and_explain_mistakes():
 
 
 def test_experiment_interrupted_mid_model_resumes_to_the_same_weights(tmp_path, monkeypatch):
-    from lightnets import train
-
     training = {**experiment.TRAINING, "train_size": 16, "epochs": 2}
     train_set, _ = experiment.datasets(0, {**training, "test_size": 4})
     experiment.train_model("single1", 0, tmp_path / "whole", train_set, training, experiment.MODEL)
