@@ -3,6 +3,8 @@ reuse, early exits and their experiment script, plots, explorer and exercises.""
 
 import json
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -356,3 +358,40 @@ def test_experiment_interrupted_mid_model_resumes_to_the_same_weights(tmp_path, 
         experiment.train_model(
             "single1", 0, tmp_path / "cut", train_set, {**training, "epochs": 3}, experiment.MODEL
         )
+
+
+def test_train_model_is_the_loop_the_committed_results_were_trained_with():
+    """The committed early-exit run was trained by a loop of its own, before lightnets.train ran
+    it; that loop, written out here, and train_model give the same losses and weights."""
+    from lightnets.train import learning_rate
+
+    training = {**experiment.TRAINING, "train_size": 100, "epochs": 2}  # 64 + a short batch of 36
+    train_set, _ = experiment.datasets(1, {**training, "test_size": 4})
+    lightnets.seed_everything(1)
+    model = experiment.build("multi", len(train_set.class_names))
+    opt = torch.optim.AdamW(model.parameters(), lr=training["lr"],
+                            weight_decay=training["weight_decay"])
+    batch, steps = training["batch_size"], math.ceil(100 / training["batch_size"])
+    total, warmup = 2 * steps, round(training["warmup_epochs"] * steps)
+    images, labels = train_set.batch(range(100))[:2]
+    losses = []
+    for epoch in range(2):
+        order = torch.randperm(100, generator=torch.Generator().manual_seed(1 * 1009 + epoch))
+        loss_sum = 0.0
+        for step, start in enumerate(range(0, 100, batch), start=epoch * steps):
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(step, total, training["lr"], warmup)
+            index = order[start:start + batch]
+            loss = experiment.exit_loss(model(images[index]), labels[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(index)
+        losses.append(loss_sum / 100)
+    with tempfile.TemporaryDirectory() as directory:
+        history = experiment.train_model("multi", 1, Path(directory), train_set, training,
+                                         experiment.MODEL)
+        trained = experiment.load_state(Path(directory) / "checkpoints" / "seed1_multi.pt")
+    assert [row["train_loss"] for row in history] == losses
+    assert all(torch.equal(trained["model"][k], v.half() if v.is_floating_point() else v)
+               for k, v in model.state_dict().items())
