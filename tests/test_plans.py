@@ -66,3 +66,18 @@ def test_registered_names_are_presets_of_the_default_plan():
     plan = mobilenet_v3.mobilenet_v3_plan(mobilenet_v3.TABLE_2, 0.75)
     assert model.features[0][0].out_channels == plan.stem_channels
     assert model.num_features == plan.head_channels
+
+
+def test_shufflenet_v1_plan_is_table_1s_column_with_its_rounding_rule():
+    from lightnets.models import shufflenet
+
+    plan = shufflenet.shufflenet_v1_plan(3, 1.0)
+    assert [width for width, _, _ in plan.stages] == [row.g3 for row in shufflenet.TABLE_1[2:5]]
+    assert [repeat for _, repeat, _ in plan.stages] == [4, 8, 4]
+    by_24 = shufflenet.shufflenet_v1_plan(3, 1.5, lambda channels: make_divisible(channels, 24))
+    model = shufflenet.ShuffleNetV1(10, 3, 1.5, round_channels=lambda c: make_divisible(c, 24))
+    assert model.num_features == by_24.stages[-1][0] == 1440
+    with pytest.raises(ValueError, match="split into 3 groups.*Stage2 has 244"):
+        shufflenet.shufflenet_v1_plan(3, 1.0, lambda channels: int(channels) + 4)
+    with pytest.raises(TypeError, match="round_channels"):
+        shufflenet.shufflenet_v1_plan(3, 1.0, "by 4")
