@@ -29,6 +29,7 @@ COMMAND = [sys.executable, "-m", "lightnets.train", "--model", "mobilenet_v1",
            "--val-size", "8", "--epochs", "16", "--batch-size", "8", "--device", "cpu",
            "--no-progress"]
 ENVIRONMENT = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ROOT}
+ONE_EPOCH = train.TrainConfig(epochs=1, batch_size=8)
 
 
 def tiny_model():
@@ -44,7 +45,7 @@ def tiny_sets():
 def checkpoint(tiny_sets, tmp_path):
     """A real one-epoch checkpoint; its weights are recognisable (a constant-filled bias)."""
     model, path = tiny_model(), tmp_path / "run.pt"
-    train.fit(model, *tiny_sets, epochs=1, batch_size=8, device="cpu", progress=False,
+    train.fit(model, *tiny_sets, ONE_EPOCH, device="cpu", progress=False,
               checkpoint=path, model_config={"num_classes": 5, "width_mult": 0.25})
     return path
 
@@ -158,7 +159,7 @@ def test_a_missing_key_is_a_clear_error_not_a_key_error(checkpoint, tiny_sets):
     del state["optimizer"]
     train.save_checkpoint(checkpoint, state)
     with pytest.raises(CheckpointError, match="cannot be resumed: it has no optimizer"):
-        train.fit(tiny_model(), *tiny_sets, epochs=1, batch_size=8, progress=False, device="cpu",
+        train.fit(tiny_model(), *tiny_sets, ONE_EPOCH, progress=False, device="cpu",
                   checkpoint=checkpoint)
 
 
@@ -228,7 +229,7 @@ def test_stale_temporary_files_are_removed_and_fresh_ones_kept(tiny_sets, tmp_pa
     stale.write_bytes(b"half")
     fresh.write_bytes(b"half")
     os.utime(stale, (time.time() - 3600, time.time() - 3600))
-    train.fit(tiny_model(), *tiny_sets, epochs=1, batch_size=8, progress=False, device="cpu",
+    train.fit(tiny_model(), *tiny_sets, ONE_EPOCH, progress=False, device="cpu",
               checkpoint=tmp_path / "run.pt")
     assert not stale.exists() and fresh.exists()
 
@@ -290,7 +291,7 @@ def test_a_read_only_location_is_refused_before_training(tiny_sets, mounted):
 
     with pytest.raises(CheckpointError, match=r"cannot be written: Read-only file system.*"
                                               r"choose a location you can write to"):
-        train.fit(tiny_model(), Counting(), None, epochs=1, batch_size=8, progress=False,
+        train.fit(tiny_model(), Counting(), None, ONE_EPOCH, progress=False,
                   device="cpu", checkpoint=read_only / "run.pt")
     assert calls == []  # not one image was read
 
@@ -298,7 +299,7 @@ def test_a_read_only_location_is_refused_before_training(tiny_sets, mounted):
 def test_a_full_disk_is_refused_before_training_with_the_space_needed(tiny_sets, mounted):
     small = mounted("size=64k")
     with pytest.raises(CheckpointError, match=r"needs about [\d.]+ MiB free .* has 0.\d MiB"):
-        train.fit(tiny_model(), *tiny_sets, epochs=1, batch_size=8, progress=False,
+        train.fit(tiny_model(), *tiny_sets, ONE_EPOCH, progress=False,
                   device="cpu", checkpoint=small / "run.pt")
     assert os.listdir(small) == []
 

@@ -318,7 +318,12 @@ TRAIN_SET = data.Shapes(8, 32, seed=0)
             st.one_of(st.sampled_from(["cuda", "cuda:7", "tpu", "mps"]), weird))))
 def test_fuzz_fit(kwargs):
     model = lightnets.create_model("mobilenet_v1", num_classes=5, width_mult=0.25)
-    ok, history = call(train.fit, model, TRAIN_SET, None, **kwargs, progress=False)
+
+    def fit(device, **settings):  # a bad setting fails where the TrainConfig is made
+        return train.fit(model, TRAIN_SET, None, train.TrainConfig(**settings), device=device,
+                         progress=False)
+
+    ok, history = call(fit, **kwargs)
     if ok:
         assert len(history) == kwargs["epochs"]
         assert all(math.isfinite(row["train_loss"]) for row in history)

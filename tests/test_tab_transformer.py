@@ -334,3 +334,40 @@ def test_embedding_points_and_their_plot():
     _, centres = plots_tabular.plot_embeddings({"E": points}, ("A", "B", "C"), names)
     # Before the Transformer every occurrence of a class is one point: its centre is that point.
     assert len(centres["E"]) == len({(i, int(k)) for row in x_categ for i, k in enumerate(row)})
+
+
+def test_fit_is_the_loop_the_committed_results_were_trained_with(credit):
+    """The committed experiment was trained by a loop of its own, before lightnets.train ran it;
+    that loop, written out here, and experiment.fit give the same losses and weights."""
+    from torch.utils.data import DataLoader
+
+    from lightnets.experiments import tab_transformer as experiment
+
+    train, val, _ = credit
+
+    def fresh():
+        lightnets.seed_everything(0)
+        return lightnets.create_model("tab_mlp", categories=train.categories, num_classes=2,
+                                      num_continuous=len(train.continuous_names))
+
+    model = fresh()
+    lightnets.seed_everything(0)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    loader = DataLoader(train, batch_size=128, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+    losses = []
+    for _ in range(2):
+        total = 0.0
+        for x_categ, x_cont, y in loader:
+            loss = torch.nn.functional.cross_entropy(model(x_categ, x_cont), y)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total += loss.item() * len(y)
+        losses.append(total / len(train))
+    ours = fresh()
+    history = experiment.fit(ours, train, val, seed=0, epochs=2, patience=5)
+    assert [row["train_loss"] for row in history] == losses
+    assert history[1]["val_auc"] > history[0]["val_auc"]  # so the last epoch's weights are kept
+    assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(),
+                                                 model.state_dict().values()))

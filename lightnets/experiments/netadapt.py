@@ -148,10 +148,10 @@ def table_latency(table: dict, widths: dict) -> float:
 
 
 def _train(model, train_set, val_set, epochs, lr, seed) -> float:
-    from lightnets.train import evaluate, fit
+    from lightnets.train import TrainConfig, evaluate, fit
 
-    fit(model, train_set, epochs=epochs, batch_size=TRAINING["batch_size"], lr=lr, seed=seed,
-        progress=False, device="cpu")
+    config = TrainConfig(epochs=epochs, batch_size=TRAINING["batch_size"], lr=lr, seed=seed)
+    fit(model, train_set, None, config, progress=False, device="cpu")
     return evaluate(model, val_set, device="cpu")["accuracy"]
 
 

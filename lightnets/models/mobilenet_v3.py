@@ -13,8 +13,8 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
-                              make_divisible)
+from lightnets.layers import ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan
+from lightnets.models._plan import ROUND_TO_8, RoundingRule, check_rounding, checked_plan
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -84,9 +84,10 @@ NONLINEARITY = {"RE": nn.ReLU, "HS": nn.Hardswish}
 BN = dict(bn_eps=0.001, bn_momentum=0.01)
 
 
-def squeeze_channels(expanded_channels: int) -> int:
-    """§5.3: the SE bottleneck is a quarter of the expansion layer, rounded to a multiple of 8."""
-    return make_divisible(expanded_channels // 4, 8)
+def squeeze_channels(expanded_channels: int, round_channels: RoundingRule = ROUND_TO_8) -> int:
+    """§5.3: the SE bottleneck is a quarter of the expansion layer, rounded by the plan's rule
+    (by default to a multiple of 8)."""
+    return round_channels(expanded_channels // 4)
 
 
 class Result(NamedTuple):
@@ -114,27 +115,27 @@ TABLE_3 = (
 )
 
 
-def mobilenet_v3_plan(table: tuple = TABLE_1, width_mult: float = 1.0) -> NetworkPlan:
+def mobilenet_v3_plan(table: tuple = TABLE_1, width_mult: float = 1.0,
+                      round_channels: RoundingRule = ROUND_TO_8) -> NetworkPlan:
     """A table (:data:`TABLE_1` Large, :data:`TABLE_2` Small) in whole channels at width
-    ``width_mult``: widths multiples of 8, SE a quarter of the expansion (§5.3), and the last conv
-    six times the last bottleneck's width (960 = 6·160, 576 = 6·96): torchvision keeps that ratio
-    under width_mult rather than rounding 960·α on its own. The classifier's hidden layer is not
-    in the plan (it follows pooling)."""
+    ``width_mult``: widths rounded by ``round_channels`` (by default to multiples of 8), SE a
+    quarter of the expansion (§5.3), and the last conv six times the last bottleneck's width
+    (960 = 6·160, 576 = 6·96): torchvision keeps that ratio under width_mult rather than rounding
+    960·α on its own. The classifier's hidden layer is not in the plan (it follows pooling)."""
     check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
-
-    def width(channels: int) -> int:
-        return make_divisible(channels * width_mult, 8)
-
+    check_rounding(round_channels)
     stem, *bottlenecks, last_conv, _pool, _hidden, _logits = table
-    channels = stem_channels = width(stem.out_channels)
+    channels = stem_channels = round_channels(stem.out_channels * width_mult)
     blocks = []
     for row in bottlenecks:
-        expanded, out_channels = width(row.expanded_channels), width(row.out_channels)
+        expanded = round_channels(row.expanded_channels * width_mult)
+        out_channels = round_channels(row.out_channels * width_mult)
+        squeeze = squeeze_channels(expanded, round_channels) if row.use_se else None
         blocks.append(MBConvConfig(channels, out_channels, expanded, row.kernel_size, row.stride,
-                                   squeeze_channels(expanded) if row.use_se else None))
+                                   squeeze))
         channels = out_channels
     head = last_conv.out_channels // bottlenecks[-1].out_channels * channels
-    return NetworkPlan(stem_channels, blocks, head)
+    return checked_plan(NetworkPlan(stem_channels, blocks, head))
 
 
 class MobileNetV3(Network):
@@ -146,13 +147,13 @@ class MobileNetV3(Network):
     """
 
     def __init__(self, table: tuple, num_classes: int = 1000, width_mult: float = 1.0,
-                 dropout: float = 0.2) -> None:
+                 dropout: float = 0.2, round_channels: RoundingRule = ROUND_TO_8) -> None:
         super().__init__()
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)  # width: in the plan
         self.width_mult = width_mult
 
         stem, *bottlenecks, last_conv, _pool, hidden, _logits = table
-        plan = mobilenet_v3_plan(table, width_mult)
+        plan = mobilenet_v3_plan(table, width_mult, round_channels)
         layers: list[nn.Module] = [
             ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem.stride,
                       activation=NONLINEARITY[stem.nonlinearity], **BN)
@@ -167,7 +168,7 @@ class MobileNetV3(Network):
                                 activation=NONLINEARITY[last_conv.nonlinearity], **BN))
         self.features = nn.Sequential(*layers)
         self.num_features = last_channels
-        hidden_channels = make_divisible(hidden.out_channels * width_mult, 8)
+        hidden_channels = round_channels(hidden.out_channels * width_mult)
         # §5.1: after pooling, the 1×1 layers see one pixel, so they cost params but few MACs.
         self.classifier = nn.Sequential(
             nn.Linear(last_channels, hidden_channels),
