@@ -146,7 +146,7 @@ def drop_rates(model: nn.Module) -> list[float]:
 
 def with_constant_drop_rate(model: nn.Module, rate: float) -> nn.Module:
     """A copy of an EfficientNet that drops every residual block with probability ``rate``
-    (the paper's schedule grows linearly with the block's depth instead)."""
+    (the official code's schedule grows linearly with the block's depth instead)."""
     check_float("rate", rate, 0.0, 1.0, high_inclusive=False)
     model = copy.deepcopy(model)
     for block in model.modules():
