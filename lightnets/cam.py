@@ -22,6 +22,7 @@ stays zero).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -89,6 +90,7 @@ def _check_images(model: nn.Module, x: torch.Tensor) -> None:
     if x.dim() != 4 or not x.is_floating_point() or x.numel() == 0:
         raise ValueError(f"x must be a non-empty (N, C, H, W) float tensor, got {x.dtype} "
                          f"of shape {tuple(x.shape)}")
+    _check_devices(model, x)
     _check_finite("x", x)
     channels, smallest = getattr(model, "in_channels", None), getattr(model, "min_resolution", None)
     if isinstance(channels, int) and x.shape[1] != channels:
@@ -97,6 +99,57 @@ def _check_images(model: nn.Module, x: torch.Tensor) -> None:
     if isinstance(smallest, int) and min(x.shape[2:]) < smallest:
         raise ValueError(f"x's height and width must be >= {smallest} px for "
                          f"{type(model).__name__}, got shape {tuple(x.shape)}")
+
+
+def _model_tensor(model: nn.Module) -> Optional[torch.Tensor]:
+    # The first floating-point parameter or buffer: where and in what dtype the model computes.
+    tensors = [*model.parameters(), *model.buffers()]
+    return next((t for t in tensors if t.is_floating_point()), tensors[0] if tensors else None)
+
+
+def _check_devices(model: nn.Module, x: torch.Tensor) -> None:
+    """A map needs real values on the model's device: a meta tensor (shapes only) has none."""
+    weight = _model_tensor(model)
+    if x.is_meta:
+        raise ValueError("x is a meta tensor (a shape without values); a class activation map "
+                         "needs real pixel values: make x on the cpu or a cuda device")
+    if weight is not None and weight.is_meta:
+        raise ValueError(f"model ({type(model).__name__}) has meta weights (shapes without "
+                         "values), so its maps would mean nothing: build or load it on the cpu "
+                         "or a cuda device")
+    if weight is not None and weight.device != x.device:
+        raise ValueError(f"x is on {x.device} but model's weights are on {weight.device}; "
+                         f"move x there first: x.to({str(weight.device)!r})")
+
+
+def _as_model_dtype(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``x`` in the model's floating-point dtype, with a warning when it had another one.
+
+    A float64, float16 or bfloat16 batch is cast rather than refused (it is a batch of images
+    either way), but the warning says so: the maps are the model's at its own precision."""
+    weight = _model_tensor(model)
+    if weight is None or not weight.is_floating_point() or x.dtype == weight.dtype:
+        return x
+    warnings.warn(f"x is {x.dtype} but model computes in {weight.dtype}: cast x to "
+                  f"{weight.dtype} for the maps (x.to({weight.dtype}) beforehand silences this "
+                  "warning)", UserWarning, stacklevel=3)
+    return x.to(weight.dtype)
+
+
+def _warn_if_not_spatial(model: nn.Module, features: torch.Tensor, x: torch.Tensor) -> None:
+    """Warn when the maps are made from a 1×1 feature map: upsampled, such a map is one constant
+    value, the same whatever the image shows, so it says nothing about where the network looked.
+
+    Not an error: the constant map is what CAM's formula gives, and a caller checking shapes or
+    class scores on small inputs may want it; but a learner reading a heat map must be told."""
+    if features.shape[-2:] == (1, 1):
+        height, width = x.shape[-2:]
+        warnings.warn(
+            f"x's {height}×{width} px images give {type(model).__name__} a 1×1 feature map, so "
+            "the map is one constant value and carries no spatial information; use larger "
+            "images (a network of total stride 32 needs more than 32 px for a 2×2 map) or "
+            "grad_cam(..., layer=...) at an earlier layer with a larger map",
+            UserWarning, stacklevel=3)
 
 
 def _check_finite(name: str, tensor: torch.Tensor) -> None:
@@ -219,6 +272,7 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
     """
     _check_images(model, x)
     linear = cam_linear_layer(model)
+    x = _as_model_dtype(model, x)
     with torch.no_grad(), _EvalMode(model), _Capture(model, None) as captured:
         logits = model(x)
         _check_scores(model, logits)
@@ -239,6 +293,7 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
                 "features (its forward_head does more than pool → linear), so CAM is undefined; "
                 "use lightnets.cam.grad_cam."
             )
+        _warn_if_not_spatial(model, features, x)
         chosen = _targets(target, logits)
         weights = linear.weight[chosen]  # (N, K): w_k^c for each image's class
         maps = torch.einsum("nk,nkhw->nhw", weights, features)
@@ -254,6 +309,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
     output of ``model.features`` when the model has no pooling that is called.
     """
     _check_images(model, x)
+    x = _as_model_dtype(model, x)
     if isinstance(layer, str):
         try:
             layer = model.get_submodule(layer)
@@ -273,6 +329,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
             captured.pooled_input if captured.pooled_input is not None else captured.layer_output)
         if not isinstance(activations, torch.Tensor) or activations.dim() != 4:
             raise ValueError("grad_cam needs a layer whose output is a (N, C, h, w) feature map")
+        _warn_if_not_spatial(model, activations, x)
         chosen = _targets(target, logits)
         # Images in a batch are independent at inference, so one backward pass gives every image's
         # gradient of its own class score.
