@@ -56,6 +56,15 @@ def check_choice(name: str, value, choices: Iterable):
     return value
 
 
+def check_has_values(name: str, tensor) -> None:
+    """``tensor`` must hold values: a meta tensor (``torch.device("meta")``, a shape without
+    values) gets a ValueError naming ``name`` instead of torch's "Tensor.item() cannot be called
+    on meta tensors" from deep inside the first check that reads a value."""
+    if getattr(tensor, "is_meta", False):
+        raise ValueError(f"{name} is a meta tensor (a shape without values), but this needs real "
+                         "values: make it on the cpu or a cuda device")
+
+
 def describe(value) -> str:
     """``value`` as an error message shows it: its repr, but a tensor or array only by its type,
     shape and dtype (a 224×224 image's repr is pages of numbers that hide the message), and any

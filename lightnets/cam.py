@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lightnets._checks import check_float, check_int
+from lightnets._checks import check_float, check_has_values, check_int
 
 Target = Union[None, int, Sequence[int], torch.Tensor]
 # Layers that may sit between the pooling and the linear layer without changing the CAM algebra:
@@ -154,6 +154,7 @@ def _warn_if_not_spatial(model: nn.Module, features: torch.Tensor, x: torch.Tens
 
 def _check_finite(name: str, tensor: torch.Tensor) -> None:
     # A NaN or infinity spreads through every later layer: a map made from it means nothing.
+    check_has_values(name, tensor)
     if not torch.isfinite(tensor).all():
         bad = int((~torch.isfinite(tensor)).sum())
         raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
@@ -395,8 +396,10 @@ def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -
             f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and "
             f"{tuple(masks.shape)}"
         )
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
-        raise ValueError(f"tolerance must be an integer >= 0, got {tolerance!r}")
+    check_has_values("masks", masks)
+    check_int("tolerance", tolerance, low=0)
+    # A neighbourhood wider than the image covers all of it: no larger pooling window is needed.
+    tolerance = min(tolerance, max(maps.shape[1:]))
     region = masks.bool()
     if tolerance:
         size = 2 * tolerance + 1
@@ -440,6 +443,7 @@ def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5,
         if not isinstance(value, (torch.Tensor, np.ndarray)) or value.dtype == bool:
             raise TypeError(f"{name} must be a real torch.Tensor or numpy array, "
                             f"got {type(value).__name__}")
+        check_has_values(name, value)
     picture = torch.as_tensor(image).detach().float().cpu()
     if picture.dim() == 3 and picture.shape[0] == 3 and picture.shape[-1] != 3:
         picture = picture.permute(1, 2, 0)

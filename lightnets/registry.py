@@ -52,10 +52,13 @@ def _did_you_mean(name: str) -> str:
         return text.lower().replace("_", "").replace("-", "")
 
     known = {bare(known): known for known in sorted(_REGISTRY)}
-    close = [known[bare(name)]] if bare(name) in known else [
-        known[key] for key in sorted(known) if bare(name) and key.startswith(bare(name))][:5]
-    close = close or [known[key] for key in
-                      difflib.get_close_matches(bare(name), list(known), n=3, cutoff=0.75)]
+    wanted = bare(name)
+    if wanted in known:
+        close = [known[wanted]]
+    else:
+        members = [known[key] for key in sorted(known) if wanted and key.startswith(wanted)]
+        typos = difflib.get_close_matches(wanted, list(known), n=3, cutoff=0.75)
+        close = members[:5] or sorted(known[key] for key in typos)
     if not close:
         return ""
     return " (did you mean " + " or ".join(repr(known) for known in close) + "?)"
@@ -169,11 +172,11 @@ def _meta_build(builder: Callable, num_classes: int, config: dict) -> Optional[n
 
 
 def _driving_argument(builder: Callable, num_classes: int, config: dict) -> str:
-    """The argument that makes a model too large: the one whose default, put back alone, shrinks
-    the model most (all of them tried on the meta device; this runs only on the way to an error).
-    A model too large for memory is too large because of one layer's argument more often than of
-    the whole network's (num_classes for the classifier, categories for TabTransformer's
-    embeddings), and the error should name that argument rather than list every size-like one."""
+    """The argument that makes a model too large: of those the caller changed, the one whose
+    default, put back alone, shrinks the model most (each tried on the meta device; this runs only
+    on the way to an error). An oversized model usually has one oversized layer, and one argument
+    sizes it (num_classes the classifier, categories TabTransformer's embeddings): the error
+    names that argument instead of listing every size-like one."""
     parameters = inspect.signature(builder).parameters
     defaults = {key: parameters[key].default for key in config
                 if parameters[key].default is not inspect.Parameter.empty}
@@ -182,7 +185,8 @@ def _driving_argument(builder: Callable, num_classes: int, config: dict) -> str:
         default_classes.default is inspect.Parameter.empty else default_classes.default
     candidates = [("num_classes", default_classes, num_classes)] + [
         (key, defaults[key], value) for key, value in config.items() if key in defaults]
-    candidates = [(key, default, value) for key, default, value in candidates if default != value]
+    candidates = [(key, default, value) for key, default, value in candidates
+                  if not _equal(default, value)]
     if len(candidates) <= 1:
         return candidates[0][0] if candidates else "num_classes"
     sizes = []
@@ -195,6 +199,14 @@ def _driving_argument(builder: Callable, num_classes: int, config: dict) -> str:
         sizes.append(math.inf if trial is None else
                      sum(parameter.numel() for parameter in trial.parameters()))
     return min(zip(sizes, range(len(sizes)), candidates))[2][0]
+
+
+def _equal(default, value) -> bool:
+    # A numpy array or tensor compares element by element; it differs from a default list.
+    try:
+        return bool(default == value)
+    except (TypeError, ValueError, RuntimeError):
+        return False
 
 
 def _load_families() -> None:
