@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lightnets._checks import check_float, check_has_values, check_int
+from lightnets._checks import check_float, check_has_values, check_int, describe
 
 Target = Union[None, int, Sequence[int], torch.Tensor]
 # Layers that may sit between the pooling and the linear layer without changing the CAM algebra:
@@ -216,7 +216,7 @@ def postprocess(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     bits); any other dtype becomes float32."""
     _check_maps(maps)
     if not isinstance(size, (tuple, list)) or len(size) != 2:
-        raise ValueError(f"size must be (height, width), got {size!r}")
+        raise ValueError(f"size must be (height, width), got {describe(size)}")
     size = tuple(check_int("size", side, low=1, high=8192) for side in size)
     maps = torch.relu(maps if maps.dtype == torch.float64 else maps.float())
     maps = nn.functional.interpolate(
@@ -412,7 +412,7 @@ def random_maps(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
     """Uniform random maps of ``shape`` (N, H, W): the baseline whose peak is a random pixel, so its
     expected pointing-game score is the mean fraction of the image the object covers."""
     if not isinstance(shape, (tuple, list, torch.Size)) or len(shape) != 3:
-        raise ValueError(f"shape must be (N, H, W), got {shape!r}")
+        raise ValueError(f"shape must be (N, H, W), got {describe(shape)}")
     for side in shape:
         check_int("shape", side, low=1, high=2**16)
     if math.prod(shape) > 2**28:

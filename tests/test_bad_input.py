@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import lightnets
-from lightnets import cam, quantize, registry, train, train_cli
+from lightnets import cam, memory, quantize, registry, train, train_cli
 from lightnets._checks import INT64_MAX, check_int, describe
 from lightnets.exercises import Question, choice, lesson01, lesson08, lesson10, numeric
 
@@ -216,6 +216,22 @@ def test_profile_of_a_tensor_summarises_it_instead_of_pasting_it(tiny, batch):
     assert message.startswith("input_size must be a shape such as (1, 3, 224, 224), not a batch")
     assert "of shape (1, 3, 32, 32)" in message and "pass x.shape" in message
     assert len(message) < 250 and "0.0" not in message
+
+
+@pytest.mark.parametrize("call, start", [
+    (lambda batch: memory.inference_steps(TINY_V2, batch),
+     "input_size must be (batch, channels, height, width)"),
+    (lambda batch: cam.postprocess(torch.rand(1, 4, 4), batch), "size must be (height, width)"),
+    (lambda batch: cam.random_maps(batch), "shape must be (N, H, W)"),
+])
+def test_other_shape_arguments_summarise_a_tensor_too(call, start):
+    with pytest.raises(ValueError) as error:
+        call(torch.rand(8, 8))
+    summary = "a torch.Tensor of shape (8, 8) and dtype torch.float32"
+    assert str(error.value) == f"{start}, got {summary}"
+
+
+TINY_V2 = lightnets.create_model("mobilenet_v2", num_classes=3, width_mult=0.25)
 
 
 def test_describe_summarises_tensors_arrays_and_long_reprs():
