@@ -18,6 +18,13 @@ is CAM up to a positive factor (§3.1), and after the shared post-processing the
 Both functions return (N, H, W) maps at the input's resolution, post-processed the same way:
 ReLU, bilinear upsampling to the input size, division by each image's maximum (an all-zero map
 stays zero).
+
+What they do with input they cannot use as given: a batch in another float dtype than
+the model's (float64, float16, bfloat16 for a float32 model) is cast to the model's dtype with a
+UserWarning saying so; a meta tensor, or a batch on another device than the model, is refused
+with a ValueError naming ``x``; and where the feature map the maps are made from is 1×1 (an input
+no larger than the network's total stride, 32 px for MobileNetV1) the constant map comes back
+with a UserWarning that it carries no spatial information.
 """
 from __future__ import annotations
 
