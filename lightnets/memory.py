@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from lightnets._checks import check_int
+from lightnets._checks import check_int, describe
 from lightnets._torch import meta_forward
 from lightnets.layers import InvertedResidual
 
@@ -131,7 +131,8 @@ def _check_arguments(model, input_size) -> tuple:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(input_size, (tuple, list, torch.Size)) or len(input_size) != 4:
-        raise ValueError(f"input_size must be (batch, channels, height, width), got {input_size!r}")
+        raise ValueError(
+            f"input_size must be (batch, channels, height, width), got {describe(input_size)}")
     for side in input_size:
         check_int("input_size", side, low=1, high=2**16)
     smallest = getattr(model, "min_resolution", None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from lightnets._checks import check_float, check_int
+from lightnets._checks import check_float, check_has_values, check_int
 
 INT8 = (-128, 127)
 UINT8 = (0, 255)
@@ -29,6 +29,7 @@ def _check_tensor(name: str, value, integer: bool) -> torch.Tensor:
     if value.is_complex() or value.dtype == torch.bool or (integer and value.is_floating_point()):
         kind = "integer" if integer else "real"
         raise ValueError(f"{name} must be a {kind} tensor, got {value.dtype}")
+    check_has_values(name, value)
     if value.is_floating_point() and not torch.isfinite(value).all():
         raise ValueError(f"{name} must be finite; NaN and infinity have no integer code")
     return value

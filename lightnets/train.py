@@ -45,7 +45,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 
-from lightnets._checks import check_choice, check_float, check_int
+from lightnets._checks import check_choice, check_float, check_int, describe
 from lightnets._distributed import (default_device, join_from_environment, rank_and_world,
                                     sum_over_processes)
 from lightnets._torch import check_device, evaluating
@@ -392,11 +392,18 @@ def _check_model_and_data(model, dataset, name: str) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not any(True for _ in model.parameters()):
         raise ValueError("model must have parameters to train and to place on a device")
-    if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
+    if (not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__")
+            or isinstance(dataset, (str, bytes))):
         raise TypeError(f"{name} must be a Dataset of (image, label) pairs with a length, "
                         f"got {type(dataset).__name__}")
     if len(dataset) == 0:
         raise ValueError(f"{name} must not be empty")
+    # A plain list is read here at no cost (a Dataset's items may be expensive, or counted):
+    # a list of images or labels fails now, not inside the DataLoader.
+    if isinstance(dataset, (list, tuple)) and not (
+            isinstance(dataset[0], (list, tuple)) and len(dataset[0]) == 2):
+        raise TypeError(f"{name} must hold (image, label) pairs, but its first item is "
+                        f"{describe(dataset[0])}")
 
 
 def _run_config(config: TrainConfig, world: int, train_size: int, val_set, model_config,

@@ -23,6 +23,24 @@ from lightnets.utils import seed_everything
 
 
 DATA_CLASSES = {"shapes": 5, "digits": 10}  # len(SHAPE_CLASSES), len(DIGIT_CLASSES)
+# Families whose models do not take images, and the script that trains them on their own data.
+OWN_SCRIPTS = {
+    "tab_transformer": "python -m lightnets.experiments.tab_transformer train --model {name}",
+}
+
+
+def check_image_model(name: str) -> str:
+    """``name`` must be a registered model that takes images (what this command trains); a tabular
+    model gets a ValueError pointing to its own experiment script."""
+    from lightnets.registry import model_spec
+
+    family = model_spec(name).family
+    if family in OWN_SCRIPTS:
+        raise ValueError(
+            f"--model {name} takes table columns (categorical and continuous), not images, so "
+            "this command cannot train it; its experiment script does, on its credit data: "
+            f"{OWN_SCRIPTS[family].format(name=name)} [--model-arg KEY=VALUE] [--epochs N]")
+    return name
 
 
 def make_datasets(name: str, resolution: int, train_size: int, val_size: int, seed: int):
@@ -106,6 +124,7 @@ def _main(args, argv: list) -> list[dict]:
     check_int("--val-size", args.val_size, low=1, high=10**6)
     if args.device is not None:
         check_device(args.device)
+    check_image_model(args.model)
     if args.export and not args.checkpoint:
         raise ValueError("--export needs --checkpoint (the file it slims down)")
     classes = DATA_CLASSES[args.data]

@@ -63,7 +63,7 @@ q3 = Question(
     name="lesson06.q3",
     prompt="The fully connected layer's share (percent) of MobileNetV1's Mult-Adds at width_mult "
            "= 0.5, 224 px.",
-    checker=numeric(lambda: _fc_share_percent(0.5), rel_tol=1e-3, mistakes=[
+    checker=numeric(lambda: _fc_share_percent(0.5), rel_tol=1e-3, percent=True, mistakes=[
         (lambda: _fc_share_percent(1.0),
          "the FC layer's Mult-Adds fall by α (its input is α·1024 features) while the "
          "convolutions' fall by about α², so its share grows")]),
