@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lightnets
-from lightnets import cam, data, manifold, memory, quantize, scaling, train, train_cli
+from lightnets import cam, data, imagenet, manifold, memory, quantize, scaling, train, train_cli
 from lightnets.checkpoint import CheckpointError
 
 CALL_SECONDS = 20  # generous on a busy 2-core machine; a hang runs for minutes
@@ -701,6 +701,36 @@ def huge_sizes(draw):
     return {"name": name, key: [value] if key == "categories" else value}
 
 
+TINY_IMAGENET = lightnets.create_model("mobilenet_v1", width_mult=0.25).eval()  # 1000 classes
+
+
+@st.composite
+def any_photos(draw):
+    """A photo as a learner might hand one over: a real one, or an array or tensor of any layout,
+    channel count, dtype and range, at sizes around and below the crop."""
+    kind = draw(st.sampled_from(["real", "numpy", "tensor"]))
+    if kind == "real":
+        return data.photo(draw(st.sampled_from(data.PHOTO_NAMES))).image
+    side = (draw(st.sampled_from([1, 2, 7, 33])), draw(st.sampled_from([1, 5, 64])))
+    channels = draw(st.sampled_from([(), (1,), (2,), (3,), (4,), (5,)]))
+    dtype = draw(st.sampled_from(["uint8", "float32", "float64", "int64", "bool", "float16"]))
+    scale = draw(st.sampled_from([1.0, 255.0, -1.0, float("nan")]))
+    values = np.random.default_rng(draw(st.integers(0, 50))).random(side + channels) * scale
+    array = values.astype(dtype) if dtype != "bool" else values > 0.5
+    if kind == "tensor":
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        return tensor.permute(2, 0, 1) if tensor.dim() == 3 else tensor
+    return array
+
+
+def check_predictions(kwargs, result):
+    single = not isinstance(kwargs["images"], (list, tuple)) and not (
+        isinstance(kwargs["images"], torch.Tensor) and kwargs["images"].dim() == 4)
+    for prediction in [result] if single else result:
+        assert len(prediction.labels) == kwargs.get("k", 5)
+        assert all(0 <= p <= 1 for p in prediction.probabilities)
+
+
 huge_input_sizes = st.tuples(st.integers(1, 2), st.just(3), st.one_of(past_int64, int64_edges),
                              st.sampled_from([32, 64]))
 
@@ -746,13 +776,25 @@ ENTRY_POINTS = [
         masks=(st.just(torch.rand(2, 5, 7) > 0.5), st.one_of(any_maps.map(lambda m: m > 0.5),
                                                              weird)),
         tolerance=(st.integers(0, 3), st.one_of(past_int64, int64_edges, weird))), examples=40),
+    EntryPoint("create_model_pretrained", lightnets.create_model, arguments(
+        name=(st.sampled_from(["efficientnet_lite0", "mobilenet_v2"]),
+              st.one_of(st.text(max_size=6), weird)),
+        pretrained=(st.just(True), st.one_of(st.just(False), weird)),
+        num_classes=(st.just(1000), st.one_of(st.integers(-1, 10), past_int64, weird))),
+        examples=12, names=("name", "pretrained", "num_classes", "efficientnet_lite0",
+                            "mobilenet_v2")),
+    # ``names`` is call()'s own keyword, so the photo names travel under another one.
+    EntryPoint("photos", lambda photo_names: data.photos(photo_names), st.fixed_dictionaries({
+        "photo_names": st.one_of(
+        st.lists(st.sampled_from(data.PHOTO_NAMES), max_size=2), st.none(), weird,
+        st.lists(st.one_of(st.text(max_size=5), weird), min_size=1, max_size=2))}),
+        examples=30, names=("names",)),
+    EntryPoint("predict_any_photo", functools.partial(imagenet.predict, TINY_IMAGENET), arguments(
+        images=(any_photos(), st.one_of(any_photos(), any_images, weird,
+                                        st.lists(any_photos(), max_size=2))),
+        k=(st.integers(1, 5), st.one_of(st.integers(-1, 0), st.just(1001), past_int64, weird))),
+        examples=60, names=("images", "photo", "k", "model"), check=check_predictions),
 ]
-# Issue 35 asks for this round's new entry points too (pretrained loading, photos, predict, the
-# ONNX Runtime path, quantization); each is one EntryPoint appended above, e.g.
-#     EntryPoint("predict", functools.partial(imagenet.predict, TINY_IMAGENET), arguments(
-#         images=(good_photos, st.one_of(any_images, weird)),
-#         k=(st.integers(1, 5), st.one_of(st.integers(-1, 0), past_int64, weird))),
-#         names=("images", "k", "model")),
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS, ids=lambda entry: entry.name)
