@@ -134,9 +134,9 @@ def _pointing():
 
 
 def _compound():
-    from lightnets import widgets
+    from lightnets import scaling
 
-    return plots.compound_curve(widgets.compound_state(1.2, 1.1, 1.15, 1.0))
+    return plots.compound_curve(scaling.compound_state(1.2, 1.1, 1.15, 1.0))
 
 
 def _by_kind():
@@ -203,9 +203,9 @@ def _cam_diagram():
 
 
 def _cost_vs_multipliers():
-    from lightnets import widgets
+    from lightnets import scaling
 
-    return plots.cost_vs_multipliers([0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224], widgets.mobilenet_v1_cost,
+    return plots.cost_vs_multipliers([0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224], scaling.mobilenet_v1_cost,
                                      current=(0.5, 160))
 
 
