@@ -22,6 +22,7 @@ import lightnets
 from lightnets import train, train_cli
 from lightnets.checkpoint import CheckpointError
 from lightnets.data import Shapes
+from lightnets.experiments import RESULTS_DIRECTORY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMAND = [sys.executable, "-m", "lightnets.train", "--model", "mobilenet_v1",
@@ -171,7 +172,7 @@ def test_a_stored_model_config_is_validated_like_any_other(checkpoint):
 
 
 def test_the_committed_checkpoints_without_a_hash_still_load():
-    path = os.path.join(ROOT, "lightnets/experiments/results/cam/shapes_mobilenet_v1_128px.pt")
+    path = RESULTS_DIRECTORY / "cam" / "shapes_mobilenet_v1_128px.pt"
     state = train.load_checkpoint(path)
     assert state["format"] == "lightnets.train/1" and "content_sha256" not in state
     assert train.load_model(path).classifier[-1].out_features == 5
