@@ -2,9 +2,12 @@
 import json
 import re
 
+import pytest
+
 from lightnets import book
 
 
+@pytest.mark.slow
 def test_book_has_a_page_per_notebook_in_reading_order_with_embedded_figures(tmp_path):
     pages = book.build(tmp_path)
     notebooks = book.reading_order()

@@ -222,6 +222,7 @@ def test_multi_exit_forward_returns_one_logits_per_exit():
         multi(torch.randn(1, 3, 32, 32), up_to=4)
 
 
+@pytest.mark.slow
 def test_experiment_script_tiny_budget_writes_provenance_and_resumes(tmp_path):
     argv = [
         "--directory",
@@ -319,6 +320,7 @@ def test_lesson07_exercises_accept_their_solutions_and_explain_mistakes():
     assert math.isclose(lesson07._bottleneck_break_even(), 87)
 
 
+@pytest.mark.slow
 def test_experiment_interrupted_mid_model_resumes_to_the_same_weights(tmp_path, monkeypatch):
     training = {**experiment.TRAINING, "train_size": 16, "epochs": 2}
     train_set, _ = experiment.datasets(0, {**training, "test_size": 4})

@@ -60,6 +60,7 @@ def wait_for(condition, timeout=60.0):
 # --- kill -9 and a second run --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kill_9_mid_epoch_then_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
     killed, whole = tmp_path / "killed.pt", tmp_path / "whole.pt"
     run = subprocess.Popen([*COMMAND, "--checkpoint", str(killed)], env=ENVIRONMENT,

@@ -31,6 +31,7 @@ def test_squeezenet_variant_at_table_1_metaparameters_is_squeezenet1_0():
     assert sum(p.numel() for p in variant.parameters()) == 1_248_424  # Table 1 total
 
 
+@pytest.mark.slow
 def test_squeezenet_design_space_costs_grow_with_both_ratios():
     _, data = plots.squeezenet_sweeps((0.125, 0.25), (0.25, 0.5))
     assert data["sr_params_m"][0] < data["sr_params_m"][1]

@@ -82,6 +82,7 @@ def test_best_ratio_maximises_accuracy_lost_per_latency_saved():
     assert search.best_ratio(proposals) is proposals[1]
 
 
+@pytest.mark.slow
 def test_netadapt_repeats_step_for_step_from_its_seed(monkeypatch):
     monkeypatch.setattr(netadapt, "DATA", {"train": 60, "holdout": 30, "test": 30})
     monkeypatch.setattr(netadapt, "TRAINING", {**netadapt.TRAINING, "short_epochs": 1})

@@ -252,6 +252,7 @@ def test_encode_rejects_unknown_columns_and_targets():
 # --- training end to end -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_trains_end_to_end_and_saves_weights_that_load_safely(tmp_path, capsys):
     from lightnets.experiments import tab_transformer as experiment
 
