@@ -14,7 +14,6 @@ from typing import Sequence
 
 import torch
 from torch import nn
-from torch.func import functional_call
 
 from lightnets._checks import check_int, describe
 from lightnets._torch import meta_forward
@@ -218,18 +217,8 @@ def training_activation_memory(model: nn.Module,
                 self.total -= self.size.pop(key)
                 del self.holders[key]
 
-    params = {name: torch.empty_like(p, device="meta").requires_grad_(p.requires_grad)
-              for name, p in model.named_parameters()}
-    buffers = {name: torch.empty_like(b, device="meta") for name, b in model.named_buffers()}
-    x = torch.empty(tuple(input_size), device="meta")
-    was_training = model.training
     live = _Live()
-    try:
-        model.train()
-        with torch.enable_grad(), live:
-            out = functional_call(model, {**params, **buffers}, (x,))
-            outputs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
-            kept = live.total - sum(t.untyped_storage().nbytes() for t in outputs)
-    finally:
-        model.train(was_training)
+    out = meta_forward(model, input_size, training=True, watch=live)
+    outputs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+    kept = live.total - sum(t.untyped_storage().nbytes() for t in outputs)
     return TrainingMemory(peak=live.peak, kept=kept)

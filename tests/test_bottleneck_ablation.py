@@ -82,6 +82,7 @@ def test_stored_result_has_every_variant_and_its_provenance():
     assert len(result["seeds"]) >= 2  # an interval over seeds needs two
 
 
+@pytest.mark.slow
 def test_run_returns_one_curve_per_variant_and_seed_whatever_the_jobs():
     one = ablation.run(seeds=(0, 1), steps=2, eval_every=1, test_size=32)
     two = ablation.run(seeds=(0, 1), steps=2, eval_every=1, test_size=32, jobs=2)

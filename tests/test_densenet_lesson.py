@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 import lightnets
-from lightnets import early_exit, plots_densenet, widgets_densenet
-from lightnets.densenet_cost import (
+from lightnets import early_exit, plots, widgets
+from lightnets.cost.densenet import (
     TABLE_2_BC,
     channels_into_layer,
     dense_layer_cost,
@@ -225,6 +225,7 @@ def test_multi_exit_forward_returns_one_logits_per_exit():
         multi(torch.randn(1, 3, 32, 32), up_to=4)
 
 
+@pytest.mark.slow
 def test_experiment_script_tiny_budget_writes_provenance_and_resumes(tmp_path):
     argv = [
         "--directory",
@@ -292,20 +293,20 @@ def test_saved_checkpoints_load_in_the_one_checkpoint_format_and_match_the_resul
 def test_plots_return_what_they_drew():
     import matplotlib.pyplot as plt
 
-    fig, data = plots_densenet.feature_reuse_heatmap(
+    fig, data = plots.feature_reuse_heatmap(
         {"block 1": np.array([[1.0, 2.0], [np.nan, 3.0]])}
     )
     assert data["range"] == (1.0, 3.0)
     sweeps = {0: [{"mean_macs": 2e6, "accuracy": 0.5}, {"mean_macs": 1e6, "accuracy": 0.4}]}
-    fig2, drawn = plots_densenet.early_exit_curves(sweeps, {0: [(1e6, 0.3)]})
+    fig2, drawn = plots.early_exit_curves(sweeps, {0: [(1e6, 0.3)]})
     assert drawn[0]["macs"] == [1.0, 2.0] and drawn[0]["single_accuracy"] == [0.3]
-    fig3, shown = plots_densenet.exit_examples(
+    fig3, shown = plots.exit_examples(
         np.zeros((4, 3, 8, 8)), np.array([0, 1, 0, 1]), [0, 1, 0, 1], ["a", "b"], per_exit=2
     )
     assert shown == {0: [0, 2], 1: [1, 3]}
-    fig4, values = plots_densenet.memory_bars({"a": 2**20, "b": 2**21})
+    fig4, values = plots.memory_bars({"a": 2**20, "b": 2**21})
     assert values == {"a": 1.0, "b": 2.0}
-    fig5, curves = plots_densenet.cost_vs_growth_depth(
+    fig5, curves = plots.cost_vs_growth_depth(
         densenet_bc_cost, (12,), (40, 100), current=(12, 100)
     )
     assert curves["current"][2] == densenet_bc_cost(100, 12).params
@@ -314,9 +315,9 @@ def test_plots_return_what_they_drew():
 
 
 def test_growth_depth_explorer_renders_the_closed_form():
-    text = widgets_densenet.render_growth_depth(12, 100)
+    text = widgets.render_growth_depth(12, 100)
     assert f"{densenet_bc_cost(100, 12).params / 1e6:.3f} M" in text and "Table 2" in text
-    box = widgets_densenet.growth_depth_widget(12, 100)
+    box = widgets.growth_depth_widget(12, 100)
     k_slider, depth_slider = box.children[0].children
     depth_slider.value = 40
     assert f"{densenet_bc_cost(40, 12).params / 1e6:.3f} M" in box.children[1].value
@@ -333,6 +334,7 @@ def test_lesson07_exercises_accept_their_solutions_and_explain_mistakes():
     assert math.isclose(lesson07._bottleneck_break_even(), 87)
 
 
+@pytest.mark.slow
 def test_experiment_interrupted_mid_model_resumes_to_the_same_weights(tmp_path, monkeypatch):
     training = {**experiment.TRAINING, "train_size": 16, "epochs": 2}
     train_set, _ = experiment.datasets(0, {**training, "test_size": 4})

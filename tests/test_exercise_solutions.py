@@ -26,7 +26,7 @@ QUESTIONS = [(lesson, name, q) for lesson in LESSONS
              if isinstance(q, Question)]
 
 
-@pytest.mark.parametrize("lesson, name, question", QUESTIONS, ids=[f"{l}.{n}" for l, n, _ in QUESTIONS])
+@pytest.mark.parametrize("lesson, name, question", QUESTIONS, ids=[f"{lesson}.{n}" for lesson, n, _ in QUESTIONS])
 def test_solution_passes_and_blank_is_unanswered(lesson, name, question):
     namespace = {"lightnets": lightnets, "cost": cost, "create_model": create_model,
                  "profile": profile, "exercises": exercises, "torch": torch, "math": math, "np": np}
@@ -41,7 +41,7 @@ def test_solution_passes_and_blank_is_unanswered(lesson, name, question):
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_lesson_has_at_least_three_questions(lesson):
-    assert sum(1 for l, _, _ in QUESTIONS if l == lesson) >= 3
+    assert sum(1 for owner, _, _ in QUESTIONS if owner == lesson) >= 3
 
 
 # --- each solution is written once: the notebook's solution cell is the module's solution -------

@@ -22,6 +22,7 @@ import lightnets
 from lightnets import train, train_cli
 from lightnets.checkpoint import CheckpointError
 from lightnets.data import Shapes
+from lightnets.experiments import RESULTS_DIRECTORY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMAND = [sys.executable, "-m", "lightnets.train", "--model", "mobilenet_v1",
@@ -60,6 +61,7 @@ def wait_for(condition, timeout=60.0):
 # --- kill -9 and a second run --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kill_9_mid_epoch_then_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
     killed, whole = tmp_path / "killed.pt", tmp_path / "whole.pt"
     run = subprocess.Popen([*COMMAND, "--checkpoint", str(killed)], env=ENVIRONMENT,
@@ -172,7 +174,7 @@ def test_a_stored_model_config_is_validated_like_any_other(checkpoint):
 
 
 def test_the_committed_checkpoints_without_a_hash_still_load():
-    path = os.path.join(ROOT, "lightnets/experiments/results/cam/shapes_mobilenet_v1_128px.pt")
+    path = RESULTS_DIRECTORY / "cam" / "shapes_mobilenet_v1_128px.pt"
     state = train.load_checkpoint(path)
     assert state["format"] == "lightnets.train/1" and "content_sha256" not in state
     assert train.load_model(path).classifier[-1].out_features == 5

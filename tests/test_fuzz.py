@@ -158,6 +158,7 @@ def model_calls(draw):
 
 @fuzz_settings(260)
 @given(model_calls())
+@pytest.mark.slow
 def test_fuzz_create_model(arguments):
     name, config = arguments
     ok, model = call(lightnets.create_model, name, names=("name", "num_classes", *config,
@@ -186,6 +187,7 @@ ratio_pairs = st.tuples(st.floats(0.1, 0.2), st.floats(0.2, 0.3))
     classes=(st.lists(st.sampled_from(data.SHAPE_CLASSES), min_size=1, max_size=3, unique=True),
              st.one_of(st.lists(st.sampled_from(data.SHAPE_CLASSES + ("hexagon",)), max_size=3),
                        weird))))
+@pytest.mark.slow
 def test_fuzz_shapes(kwargs):
     ok, shapes = call(data.Shapes, **kwargs)
     if ok:
@@ -335,6 +337,7 @@ TRAIN_SET = data.Shapes(8, 32, seed=0)
     label_smoothing=(st.floats(0, 0.5), probabilities),
     device=(st.sampled_from(["cpu", None]),
             st.one_of(st.sampled_from(["cuda", "cuda:7", "tpu", "mps"]), weird))))
+@pytest.mark.slow
 def test_fuzz_fit(kwargs):
     model = lightnets.create_model("mobilenet_v1", num_classes=5, width_mult=0.25)
 
@@ -375,6 +378,7 @@ CLI_VALUES = {
 
 @fuzz_settings(120)
 @given(st.dictionaries(st.sampled_from(sorted(CLI_VALUES)), st.integers(0, 10), max_size=4))
+@pytest.mark.slow
 def test_fuzz_train_command_line(choices):
     argv = ["--no-progress", "--resolution", "32", "--train-size", "4", "--val-size", "2",
             "--epochs", "1", "--batch-size", "4", "--model", "mobilenet_v1",
@@ -492,6 +496,7 @@ good_points = st.builds(lambda r, seed: np.random.default_rng(seed).normal(size=
                  turns=(st.floats(0.5, 3), reals),
                  n_points=(st.integers(2, 50), st.one_of(st.integers(-1, 1), weird)),
                  tol=(st.floats(0, 1e-3), reals)))
+@pytest.mark.slow
 def test_fuzz_manifold(kwargs):
     points, embedding, n, turns, n_points, tol = kwargs.values()
     names = ("points", "embedding", "recovered", "n", "turns", "n_points", "tol", "seed",
@@ -520,6 +525,7 @@ def test_fuzz_manifold(kwargs):
                                     st.sampled_from([0, 16, 32]), st.sampled_from([8, 48])),
                           st.lists(st.integers(1, 40), max_size=5), weird)),
     bytes_per_value=(st.integers(1, 4), st.one_of(st.integers(-1, 0), weird))))
+@pytest.mark.slow
 def test_fuzz_memory(kwargs):
     input_size, bytes_per_value = kwargs.values()
     names = ("input_size", "bytes_per_value", "steps")

@@ -252,6 +252,7 @@ def test_encode_rejects_unknown_columns_and_targets():
 # --- training end to end -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_trains_end_to_end_and_saves_weights_that_load_safely(tmp_path, capsys):
     from lightnets.experiments import tab_transformer as experiment
 
@@ -300,7 +301,7 @@ def test_plots_return_the_data_they_drew():
     import matplotlib
 
     matplotlib.use("Agg")
-    from lightnets import plots_tabular
+    from lightnets import plots
 
     results = {
         "seeds": [0, 1],
@@ -311,11 +312,11 @@ def test_plots_return_the_data_they_drew():
         "robustness": {"tab_mlp/mean": {"0.0": {"mean": 0.8, "half_width": 0.0},
                                         "0.5": {"mean": 0.7, "half_width": 0.1}}},
     }
-    _, data = plots_tabular.plot_auc_comparison(results)
+    _, data = plots.plot_auc_comparison(results)
     assert data["tab_transformer"]["values"] == [0.79, 0.81]
-    _, data = plots_tabular.plot_ablation(results)
+    _, data = plots.plot_ablation(results)
     assert data["d/8"]["mean"] == 0.8
-    _, data = plots_tabular.plot_robustness(results, curves=("tab_mlp/mean",))
+    _, data = plots.plot_robustness(results, curves=("tab_mlp/mean",))
     assert data["tab_mlp/mean"]["mean"] == [0.8, 0.7]
 
 
@@ -323,15 +324,15 @@ def test_embedding_points_and_their_plot():
     import matplotlib
 
     matplotlib.use("Agg")
-    from lightnets import plots_tabular
+    from lightnets import plots
 
     model = lightnets.create_model("tab_transformer", categories=CATEGORIES, num_continuous=2)
     x_categ, _ = _batch(20)
-    points = plots_tabular.embedding_points(model, x_categ, layer=0)
+    points = plots.embedding_points(model, x_categ, layer=0)
     assert points["coords"].shape == (20 * 3, 2)
     assert points["column"].tolist()[:3] == [0, 1, 2]
     names = (("a", "b", "c"), ("p", "q", "r", "s", "t"), ("no", "yes"))
-    _, centres = plots_tabular.plot_embeddings({"E": points}, ("A", "B", "C"), names)
+    _, centres = plots.plot_embeddings({"E": points}, ("A", "B", "C"), names)
     # Before the Transformer every occurrence of a class is one point: its centre is that point.
     assert len(centres["E"]) == len({(i, int(k)) for row in x_categ for i, k in enumerate(row)})
 

@@ -225,6 +225,7 @@ def test_command_line_help_lists_the_flags(capsys):
 
 
 @pytest.mark.distributed
+@pytest.mark.slow
 def test_torchrun_two_processes_train_with_ddp_on_gloo(tmp_path):
     """The same loop under ``torchrun --nproc_per_node 2`` on CPU: both processes share every batch,
     and a second launch resumes from the checkpoint after the epoch the first one finished."""

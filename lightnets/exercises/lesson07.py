@@ -6,7 +6,7 @@ from lightnets.exercises._question import Question, numeric
 
 
 def _channels_in(k0: int = 24, k: int = 12, layer: int = 7) -> int:
-    from lightnets.densenet_cost import channels_into_layer
+    from lightnets.cost.densenet import channels_into_layer
 
     return channels_into_layer(k0, k, layer)
 
@@ -86,7 +86,7 @@ q2 = Question(
 
 
 def _bottleneck_break_even(k: int = 12) -> int:
-    from lightnets.densenet_cost import dense_layer_cost
+    from lightnets.cost.densenet import dense_layer_cost
 
     c = 1
     while dense_layer_cost(c, k, 1)[1] >= dense_layer_cost(c, k, 1, bottleneck=False)[1]:

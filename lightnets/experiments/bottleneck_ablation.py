@@ -33,7 +33,7 @@ from torch.utils.data import TensorDataset
 
 from lightnets._checks import check_choice, check_int
 from lightnets._io import atomic_write
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 from lightnets.layers import ConvBNAct, InvertedResidual
 from lightnets.train import evaluate, train_one_epoch
 from lightnets.utils import seed_everything
@@ -49,7 +49,7 @@ VARIANTS = {  # name: (activation after the projection, where the shortcut goes)
 BASELINE = "linear bottleneck, shortcut between bottlenecks"
 NUM_CLASSES = 8
 FINAL_EVALUATIONS = 5  # a run's result: the mean of its last five evaluations, once flat
-DEFAULT_PATH = os.path.join(os.path.dirname(__file__), "results", "bottleneck_ablation.json")
+DEFAULT_PATH = os.path.join(RESULTS_DIRECTORY, "bottleneck_ablation.json")
 
 
 def gratings(n: int, generator: torch.Generator, size: int = 12, noise: float = 1.0) -> tuple:

@@ -33,9 +33,9 @@ import torch
 from torch import nn
 
 from lightnets._io import atomic_write, read_results
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "early_exit"
+DEFAULT_DIRECTORY = RESULTS_DIRECTORY / "early_exit"
 RESULTS_FILE = "results.json"
 RESULTS_FORMAT = "lightnets.experiments.early_exit/1"
 

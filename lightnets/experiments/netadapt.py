@@ -33,9 +33,9 @@ import torch
 from lightnets import search
 from lightnets._checks import check_int
 from lightnets._io import atomic_write
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "search"
+DEFAULT_DIRECTORY = RESULTS_DIRECTORY / "search"
 FORMAT = "lightnets.experiments.netadapt/1"
 
 # The seed network: MobileNetV2's layout, shrunk to train on a CPU in seconds.

@@ -38,9 +38,9 @@ from typing import NamedTuple, Optional, Sequence
 import torch
 
 from lightnets._io import atomic_write, read_results
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "scaling"
+DEFAULT_DIRECTORY = RESULTS_DIRECTORY / "scaling"
 RESULTS_FILE = "results.json"
 RESULTS_FORMAT = "lightnets.experiments.scaling/1"
 

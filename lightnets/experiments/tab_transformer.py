@@ -39,13 +39,14 @@ from torch.utils.data import DataLoader
 from lightnets import tabular
 from lightnets._checks import check_choice, check_float, check_int
 from lightnets._io import atomic_write
-from lightnets.experiments import versions
+from lightnets._torch import evaluating
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 from lightnets.registry import create_model
 from lightnets.stats import t_interval as interval  # noqa: F401 - notebook 11 names it
 from lightnets.train import train_one_epoch
 from lightnets.utils import seed_everything
 
-RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results", "tab_transformer")
+RESULTS_DIR = os.path.join(RESULTS_DIRECTORY, "tab_transformer")
 RESULTS_FILE = "results.json"
 WEIGHTS_FILE = "tab_transformer_seed0.pt"
 MODELS = ("tab_transformer", "tab_mlp")
@@ -65,13 +66,9 @@ def predict(model: nn.Module, data: tabular.TabularData,
             x_categ: Optional[torch.Tensor] = None) -> np.ndarray:
     """P(positive) for every row, in float64 (``x_categ`` replaces the data's, e.g. with holes)."""
     x_categ = data.x_categ if x_categ is None else x_categ
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         pairs = zip(x_categ.split(512), data.x_cont.split(512))
         logits = torch.cat([model(c, x) for c, x in pairs])
-    finally:
-        model.train(was_training)
     return torch.softmax(logits.double(), dim=1)[:, 1].numpy()
 
 
