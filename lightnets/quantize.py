@@ -52,7 +52,9 @@ def quantize(
     scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
     check_int("zero_point", zero_point, low=-2**31, high=2**31 - 1)
     bounds = _check_bounds(bounds)
-    return torch.clamp(torch.round(x / scale) + zero_point, *bounds).to(torch.int64)
+    # In float64: a float32 division would round a tiny scale to 0 and turn 0 / 0 into NaN.
+    codes = torch.round(x.to(torch.float64) / scale) + zero_point
+    return torch.clamp(codes, *bounds).to(torch.int64)
 
 
 def dequantize(codes: torch.Tensor, scale: float, zero_point: int = 0) -> torch.Tensor:
