@@ -13,14 +13,16 @@ object is. Both sets here are torch Datasets of ``(image, label)`` pairs, with `
 """
 from __future__ import annotations
 
+import functools
 import math
-from typing import Callable, Sequence
+import os
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from lightnets._checks import check_choice, check_float, check_int
+from lightnets._checks import check_choice, check_float, check_int, describe
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "ring")
 STRIPE_CLASSES = ("0°", "45°", "90°",
@@ -391,3 +393,98 @@ def _place_digit(rng, stroke: np.ndarray, resolution: int, clutter: float, scale
     colour = _object_colour(rng, centre)
     image = background * (1 - alpha[..., None]) + alpha[..., None] * colour
     return image, alpha > 0.25
+
+
+class Photo(NamedTuple):
+    """A real photograph that an installed package ships, with where it came from."""
+
+    name: str
+    image: np.ndarray  # H×W×3 uint8 (RGB), or H×W uint8 for a grayscale photo
+    package: str  # the package (and version) that ships the file
+    source: str  # what and who, as the package's documentation says
+    licence: str
+
+
+# Each photo's file, what it shows and its licence, as the shipping package documents them:
+# scikit-image's docstrings (skimage/data/_fetchers.py), scikit-learn's
+# sklearn/datasets/images/README.txt. Only files inside the wheels are listed: no download.
+_SKIMAGE_PHOTOS = {
+    "chelsea": ("chelsea.png", "Chelsea the cat, photographed by Stefan van der Walt",
+                "CC0 (no copyright restrictions)"),
+    "coffee": ("coffee.png", "a coffee cup, courtesy of Pikolo Espresso Bar, photographed by "
+               "Rachel Michetti", "CC0 (no copyright restrictions)"),
+    "astronaut": ("astronaut.png", "the astronaut Eileen Collins, NASA Great Images database",
+                  "public domain (no known copyright restrictions)"),
+    "rocket": ("rocket.jpg", "the launch of DSCOVR on a Falcon 9, by SpaceX",
+               "public domain (released by SpaceX)"),
+    "camera": ("camera.png", "a man with a camera (grayscale), photographed by Lav Varshney",
+               "CC0 (no copyright restrictions)"),
+}
+_SKLEARN_PHOTOS = {
+    "china": ("china.jpg", "a Chinese temple, by flickr user danielbuechele, retrieved 2011 by "
+              "Robert Layton", "CC BY 2.0"),
+    # The README's attribution line for flower.jpg repeats danielbuechele; its links name the
+    # flickr user vultilion as the photographer.
+    "flower": ("flower.jpg", "a flower, by flickr user vultilion (photos/vultilion/6056698931), "
+               "retrieved 2011 by Robert Layton", "CC BY 2.0"),
+}
+PHOTO_NAMES = tuple(_SKIMAGE_PHOTOS) + tuple(_SKLEARN_PHOTOS)
+
+
+def _version(package: str) -> str:
+    import importlib.metadata
+
+    return f"{package} {importlib.metadata.version(package)}"
+
+
+def photos(names=None) -> list:
+    """The real photographs scikit-image and scikit-learn ship, as :class:`Photo` records (all of
+    :data:`PHOTO_NAMES`, or those named, in that order); nothing is downloaded.
+
+    ``camera`` is grayscale (an H×W array); the others are H×W×3 RGB. ImportError naming the
+    ``pip install`` when a package is missing.
+    """
+    if names is None:
+        names = PHOTO_NAMES
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not all(
+            isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a list or tuple of photo names from {PHOTO_NAMES}, "
+                        f"got {describe(names)}")
+    for name in names:
+        check_choice("names", name, PHOTO_NAMES)
+    found = _all_photos()
+    return [found[name] for name in names]
+
+
+@functools.lru_cache(maxsize=1)
+def _all_photos() -> dict:
+    """Every photo, read once; the arrays are made read-only, since each call shares them."""
+    try:
+        import skimage.data
+        from PIL import Image
+        from sklearn.datasets import load_sample_images
+    except ImportError as error:
+        raise ImportError("lightnets.data.photos() reads the photos scikit-image and scikit-learn "
+                          "ship: pip install scikit-image scikit-learn") from error
+    found = {}
+    # The files bundled in scikit-image's wheel, read directly: skimage.data's functions may
+    # fetch other files from the internet.
+    directory = os.path.dirname(skimage.data.__file__)
+    for name, (file, source, licence) in _SKIMAGE_PHOTOS.items():
+        with Image.open(os.path.join(directory, file)) as image:
+            pixels = np.array(image.convert("L" if image.mode == "L" else "RGB"))
+        found[name] = Photo(name, pixels, _version("scikit-image"), source, licence)
+    bunch = load_sample_images()
+    by_file = {os.path.basename(path): image for path, image in zip(bunch.filenames,
+                                                                   bunch.images)}
+    for name, (file, source, licence) in _SKLEARN_PHOTOS.items():
+        found[name] = Photo(name, np.array(by_file[file]), _version("scikit-learn"), source,
+                            licence)
+    for record in found.values():
+        record.image.flags.writeable = False
+    return found
+
+
+def photo(name: str) -> Photo:
+    """One of :func:`photos`, by name (e.g. ``photo("chelsea").image``)."""
+    return photos([name])[0]

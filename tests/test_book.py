@@ -96,7 +96,7 @@ def test_each_widget_is_a_note_with_its_readout_and_static_figure(built):
     """Where a widget stands, the book shows the note, the widget's readout at its default values
     (the package's own render at those values) and the figure the notebook draws for it."""
     from lightnets import widgets as lw
-    from lightnets.widgets_densenet import render_growth_depth
+    from lightnets.widgets import render_growth_depth
 
     defaults = {"01": [lw.render_width_resolution(0.5, 160)], "02": [lw.render_spiral(5, 0)[1]],
                 "04": [lw.render_compound(1.2, 1.1, 1.15, 1.0)],

@@ -316,8 +316,9 @@ EFFICIENTNET_COEFFICIENTS = [("efficientnet_b0", 1.0, 1.0, 224), ("efficientnet_
 
 @pytest.mark.parametrize("name, width_mult, depth_mult, resolution", EFFICIENTNET_COEFFICIENTS)
 def test_cost_plan_of_efficientnet_plan_equals_profile(name, width_mult, depth_mult, resolution):
-    stem, blocks, head = efficientnet_plan(width_mult, depth_mult)
-    planned = costmod.cost_plan(costmod.mbconv_network_plan(stem, blocks, head), resolution)
+    plan = efficientnet_plan(width_mult, depth_mult)
+    layers = costmod.mbconv_network_plan(plan.stem_channels, plan.blocks, plan.head_channels)
+    planned = costmod.cost_plan(layers, resolution)
     measured = lightnets.profile(lightnets.create_model(name), (1, 3, resolution, resolution))
     assert (planned.macs, planned.params, planned.by_type) == (measured.macs, measured.params, measured.by_type)
 

@@ -63,6 +63,14 @@ def test_macs_equal_torchvision_published_gflops_to_three_decimals(name):
         assert round(macs / 1e9, 3) == weights["gflops"], weights["weights"]
 
 
+@pytest.mark.parametrize("name", [n for n in MODEL_FILES if "reference_macs" in _record(n)])
+def test_macs_equal_the_reference_models_own_count_at_the_native_size(name):
+    # timm publishes no count: make.py counted the reference model itself (FlopCounterMode / 2).
+    counted = _record(name)["reference_macs"]
+    macs = lightnets.profile(lightnets.create_model(name), tuple(counted["input_size"])).macs
+    assert macs == counted["macs"], _record(name)["reference"]
+
+
 # tool_counts' name -> the tool's figure in tools.json
 TOOL_FIGURES = {"thop": "thop", "ptflops": "ptflops_pytorch", "ptflops_aten": "ptflops_aten",
                 "fvcore": "fvcore", "torchinfo": "torchinfo", "flop_counter": "flop_counter"}

@@ -8,13 +8,14 @@ defines its own convolution-BatchNorm-activation.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ActivationLayer", "make_divisible", "ConvBNAct", "DepthwiseSeparable",
+__all__ = ["ActivationLayer", "make_divisible", "tf_same_padding", "TFSamePad", "ConvBNAct",
+           "DepthwiseSeparable",
            "SeparableConv2d", "SeparableConvBNAct", "XceptionBlock", "ChannelShuffle",
            "ShuffleUnitV1", "ShuffleUnitV2", "FireModule", "DenseLayer", "DenseBlock", "Transition"]
 
@@ -37,12 +38,53 @@ def make_divisible(value: float, divisor: int = 8, min_value: Optional[int] = No
     return rounded
 
 
+def tf_same_padding(height: int, width: int, kernel_size: int, stride: int) -> tuple:
+    """TensorFlow's ``padding="SAME"`` for a k×k convolution of ``stride`` on a height×width map,
+    as ``(left, right, top, bottom)`` (the order ``F.pad`` takes).
+
+    TF keeps ``ceil(side / stride)`` outputs and pads ``max((out - 1)·stride + k - side, 0)`` in
+    all, the odd pixel at the end (right, bottom). With stride 1 and an odd kernel that is
+    PyTorch's symmetric ``(k - 1) // 2``; with stride 2 on an even side it is not: a 3×3/2 conv
+    on 224 px pads 0 before and 1 after, where PyTorch's ``padding=1`` pads 1 on both sides and
+    so samples every output one pixel to the left of TF's. Weights trained in TF give the same
+    outputs only with TF's padding.
+    """
+    pads = []
+    for side in (width, height):
+        out = -(-side // stride)  # ceil
+        total = max((out - 1) * stride + kernel_size - side, 0)
+        pads += [total // 2, total - total // 2]
+    return tuple(pads)
+
+
+class TFSamePad(nn.Module):
+    """Zero padding as TensorFlow's "SAME" (:func:`tf_same_padding`), computed from each input's
+    size, so that a convolution after it with ``padding=0`` sees what TF's would, at any size.
+    """
+
+    def __init__(self, kernel_size: int, stride: int = 1) -> None:
+        super().__init__()
+        self.kernel_size, self.stride = kernel_size, stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pads = tf_same_padding(x.shape[-2], x.shape[-1], self.kernel_size, self.stride)
+        return F.pad(x, pads) if any(pads) else x
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
 class ConvBNAct(nn.Sequential):
     """Conv2d → BatchNorm2d → activation, the unit every CNN here is made of.
 
     ``padding`` defaults to "same" for odd kernels, ``(kernel_size - 1) // 2``; the convolution has
     no bias because the BatchNorm after it has one. ``activation=None`` gives a linear layer
     (MobileNetV2's linear bottleneck); ``norm=False`` drops the BatchNorm and restores the bias.
+
+    ``padding="same_tf"`` pads as TensorFlow does (asymmetric on stride 2, :class:`TFSamePad`),
+    for weights trained there (EfficientNet-Lite): a k×k layer (k > 1) is then
+    ``TFSamePad → Conv2d(padding=0) → BN → act``, so its conv is child 1; a 1×1 layer pads
+    nothing in either framework and keeps the usual three children.
     """
 
     def __init__(
@@ -54,16 +96,21 @@ class ConvBNAct(nn.Sequential):
         groups: int = 1,
         activation: ActivationLayer = nn.ReLU,
         norm: bool = True,
-        padding: Optional[int] = None,
+        padding: Union[int, str, None] = None,
         bn_eps: float = 1e-5,
         bn_momentum: float = 0.1,
     ) -> None:
-        if padding is None:
+        layers: list[nn.Module] = []
+        if padding == "same_tf":
+            if kernel_size > 1:
+                layers.append(TFSamePad(kernel_size, stride))
+            padding = 0
+        elif isinstance(padding, str):
+            raise ValueError(f"padding must be an int, None or 'same_tf', got {padding!r}")
+        elif padding is None:
             padding = (kernel_size - 1) // 2
-        layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, groups=groups,
-                      bias=not norm)
-        ]
+        layers.append(nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding,
+                                groups=groups, bias=not norm))
         if norm:
             layers.append(nn.BatchNorm2d(out_channels, eps=bn_eps, momentum=bn_momentum))
         if activation is not None:

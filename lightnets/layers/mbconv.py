@@ -120,7 +120,8 @@ class InvertedResidual(nn.Module):
     widen), a k×k depthwise convolution, optional squeeze-and-excite, and a *linear* 1×1 projection
     back to ``out_channels``. The shortcut joins the narrow bottlenecks, and only when the block
     keeps both resolution and width. MobileNetV3, MnasNet and EfficientNet reuse it with other
-    activations, kernels, SE and stochastic depth.
+    activations, kernels, SE and stochastic depth; ``padding="same_tf"`` pads its convolutions
+    as TensorFlow does (:class:`~lightnets.layers.TFSamePad`), for EfficientNet-Lite's weights.
     """
 
     def __init__(
@@ -137,13 +138,16 @@ class InvertedResidual(nn.Module):
         stochastic_depth_prob: float = 0.0,
         bn_eps: float = 1e-5,
         bn_momentum: float = 0.1,
+        padding: Optional[str] = None,
     ) -> None:
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
+        if padding not in (None, "same_tf"):
+            raise ValueError(f"padding must be None (symmetric) or 'same_tf', got {padding!r}")
         self.in_channels, self.out_channels, self.stride = in_channels, out_channels, stride
         self.use_shortcut = stride == 1 and in_channels == out_channels
-        bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
+        conv_options = dict(bn_eps=bn_eps, bn_momentum=bn_momentum, padding=padding)
         layers: list[nn.Module] = []
         for layer in mbconv_layers(in_channels, out_channels, expanded_channels, kernel_size,
                                    stride, squeeze_channels):
@@ -155,7 +159,8 @@ class InvertedResidual(nn.Module):
                 # projection stays linear.
                 act = None if layer.role == "project" else activation
                 layers.append(ConvBNAct(layer.in_channels, layer.out_channels, layer.kernel_size,
-                                        layer.stride, groups=layer.groups, activation=act, **bn))
+                                        layer.stride, groups=layer.groups, activation=act,
+                                        **conv_options))
         self.block = nn.Sequential(*layers)
         self.stochastic_depth = (StochasticDepth(stochastic_depth_prob) if self.use_shortcut
                                  else nn.Identity())

@@ -1,6 +1,7 @@
 """EfficientNet-B0 … B7 (Tan & Le 2019, "EfficientNet: Rethinking Model Scaling for Convolutional
 Neural Networks", arXiv:1905.11946), laid out as torchvision's ``efficientnet_b*`` so that their
-weights load unchanged.
+weights load unchanged, and EfficientNet-Lite0 … Lite4 (tensorflow/tpu, 2020), the same plan bent
+for phones: no squeeze-and-excite, ReLU6, stem and head fixed, TensorFlow's padding.
 
 B0 is a searched baseline of MBConv blocks with squeeze-and-excite and swish (SiLU), Table 1.
 B1–B7 are B0 grown by one compound coefficient φ (§3.3): depth d = α^φ, width w = β^φ and
@@ -11,11 +12,12 @@ the plan alone, without building a module.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Union
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets._checks import check_float, check_int
+from lightnets._checks import check_choice, check_float, check_int
 from lightnets.layers import ConvBNAct, InvertedResidual, make_divisible
 from lightnets.models._spec import Reported, register
 from lightnets.models.base import Network, init_weights
@@ -126,6 +128,47 @@ TABLE_7 = (
 )
 
 
+# EfficientNet-Lite (tensorflow/tpu, models/official/efficientnet/lite): the official
+# ``efficientnet_lite_params`` (width, depth, resolution, dropout), with TensorFlow's BatchNorm
+# (eps 1e-3, decay 0.99 = PyTorch momentum 0.01) as its checkpoints were trained and as timm's
+# ``tf_efficientnet_lite*`` use.
+LITE_VARIANTS = {
+    "lite0": Variant(1.0, 1.0, 224, 0.2, 1e-3, 0.01),
+    "lite1": Variant(1.0, 1.1, 240, 0.2, 1e-3, 0.01),
+    "lite2": Variant(1.1, 1.2, 260, 0.3, 1e-3, 0.01),
+    "lite3": Variant(1.2, 1.4, 280, 0.3, 1e-3, 0.01),
+    "lite4": Variant(1.4, 1.8, 300, 0.3, 1e-3, 0.01),
+}
+
+LITE_SOURCE = ("tensorflow/tpu, models/official/efficientnet/lite/README.md (commit 07e173c), "
+               "the table of checkpoints; latencies on a Pixel 4, batch 1, 4 CPU threads")
+
+
+class LiteResult(NamedTuple):
+    params_millions: float
+    mult_adds_millions: float
+    top1_fp32: float  # ImageNet top-1 (%), float model
+    cpu_fp32_ms: float  # Pixel 4 latencies (ms)
+    gpu_fp32_ms: float
+    gpu_fp16_ms: float
+    top1_int8: float  # ImageNet top-1 (%), post-training quantized to int8
+    cpu_int8_ms: float
+    edgetpu_int8_ms: Optional[float]  # "-" for Lite4 in the README
+
+
+# The official results table, in the README's columns and units ("1.44B" MAdds → 1440 M).
+# The README does not say how it counted MAdds: our count of convolutions and the classifier,
+# which equals timm's tf_efficientnet_lite* (tests/references), is 3–6% below it (Lite0: 385.2 M
+# against 407 M at 224 px).
+LITE_TABLE = {
+    "lite0": LiteResult(4.7, 407, 75.1, 12, 9.0, 6.0, 74.4, 6.5, 3.8),
+    "lite1": LiteResult(5.4, 631, 76.7, 18, 12, 8.0, 75.9, 9.1, 5.4),
+    "lite2": LiteResult(6.1, 899, 77.6, 26, 16, 10, 77.0, 12, 7.9),
+    "lite3": LiteResult(8.2, 1440, 79.8, 41, 23, 14, 79.0, 18, 9.7),
+    "lite4": LiteResult(13.0, 2640, 81.5, 76, 36, 21, 80.2, 30, None),
+}
+
+
 def round_filters(channels: int, width_mult: float, divisor: int = 8) -> int:
     """``channels × width_mult`` rounded to a multiple of ``divisor`` (official ``round_filters``).
 
@@ -153,47 +196,136 @@ class BlockConfig(NamedTuple):
     expanded_channels: int
     kernel_size: int
     stride: int
-    squeeze_channels: int
+    squeeze_channels: Optional[int]  # None: no squeeze-and-excite (EfficientNet-Lite)
     stage: int  # the Table 1 stage the block belongs to
 
 
-class EfficientNetPlan(NamedTuple):
+# The activations a plan may name, in the papers' words: B0's swish (SiLU, §4) and Lite's ReLU6.
+ACTIVATIONS = {"swish": nn.SiLU, "relu6": nn.ReLU6}
+# "symmetric": PyTorch's (k - 1) // 2 on both sides (torchvision's weights); "same_tf":
+# TensorFlow's "SAME", asymmetric on stride 2 (weights converted from TF, EfficientNet-Lite).
+PADDINGS = ("symmetric", "same_tf")
+
+
+@dataclass(frozen=True)
+class EfficientNetPlan:
+    """Everything an :class:`EfficientNet` is built from, in whole numbers and named options: the
+    stem's channels, each MBConv block (:class:`BlockConfig`), the head's channels, and what every
+    layer shares (activation, padding, BatchNorm). :func:`efficientnet_plan` makes one from B0's
+    Table 1 and checks it; the builder only instantiates it, and the cost of any plan can be read
+    without building a module (:func:`lightnets.scaling.network_cost`)."""
+
     stem_channels: int
-    blocks: list  # of BlockConfig, in order
+    blocks: tuple  # of BlockConfig, in order
     head_channels: int
+    activation: str = "swish"  # a key of ACTIVATIONS
+    padding: str = "symmetric"  # one of PADDINGS
+    bn_eps: float = 1e-5
+    bn_momentum: float = 0.1
+    width_mult: float = 1.0  # the multipliers the layout was scaled by (a record; the layout
+    depth_mult: float = 1.0  # above is what gets built)
+
+    def __post_init__(self) -> None:
+        check_int("stem_channels", self.stem_channels, low=1)
+        check_int("head_channels", self.head_channels, low=1)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("padding", self.padding, PADDINGS)
+        check_float("bn_eps", self.bn_eps, 0.0, 1.0, low_inclusive=False)
+        check_float("bn_momentum", self.bn_momentum, 0.0, 1.0)
+        check_float("width_mult", self.width_mult, 0.0, 8.0, low_inclusive=False)
+        check_float("depth_mult", self.depth_mult, 0.0, 8.0, low_inclusive=False)
+        if not isinstance(self.blocks, tuple) or not self.blocks or not all(
+                isinstance(b, BlockConfig) for b in self.blocks):
+            raise ValueError("blocks must be a non-empty tuple of BlockConfig")
+        channels = self.stem_channels
+        for index, block in enumerate(self.blocks):
+            for field in ("in_channels", "out_channels", "expanded_channels", "kernel_size"):
+                check_int(f"blocks[{index}].{field}", getattr(block, field), low=1)
+            check_choice(f"blocks[{index}].stride", block.stride, (1, 2))
+            if block.in_channels != channels:
+                raise ValueError(f"blocks[{index}].in_channels is {block.in_channels}, but the "
+                                 f"layer before it gives {channels} channels")
+            channels = block.out_channels
 
 
-def efficientnet_plan(width_mult: float = 1.0, depth_mult: float = 1.0) -> EfficientNetPlan:
+def efficientnet_plan(
+    width_mult: float = 1.0,
+    depth_mult: float = 1.0,
+    *,
+    squeeze_excite: bool = True,
+    activation: str = "swish",
+    fixed_stem_head: bool = False,
+    fixed_first_last_repeats: bool = False,
+    padding: str = "symmetric",
+    bn_eps: float = 1e-5,
+    bn_momentum: float = 0.1,
+    round_channels: Optional[Callable[[int, float], int]] = None,
+) -> EfficientNetPlan:
     """The whole-number layout of B0 (Table 1) scaled by width ``width_mult`` and depth
-    ``depth_mult``.
+    ``depth_mult``, with the options that make the family's variants.
 
-    Channels go through ``round_filters`` (multiples of 8), repeats through ``round_repeats``
-    (rounded up); every block of a stage but the first keeps the stage's width and stride 1.
+    Channels go through ``round_channels`` (default :func:`round_filters`: multiples of 8),
+    repeats through :func:`round_repeats` (rounded up); every block of a stage but the first keeps
+    the stage's width and stride 1. The options are the official code's (``GlobalParams``):
+    ``squeeze_excite`` (SE on a quarter of the block's input width), ``activation`` ("swish" or
+    "relu6"), ``fixed_stem_head`` (stem 32 and head 1280 whatever the width),
+    ``fixed_first_last_repeats`` (the first and last MBConv stages keep one block each),
+    ``padding`` ("symmetric" or TF's "same_tf") and BatchNorm's ``bn_eps``/``bn_momentum``.
+    EfficientNet-Lite is all of them switched (:func:`efficientnet_lite_plan`).
     """
     check_float("width_mult", width_mult, 0.0, 8.0, low_inclusive=False)
     check_float("depth_mult", depth_mult, 0.0, 8.0, low_inclusive=False)
+    for name, flag in (("squeeze_excite", squeeze_excite), ("fixed_stem_head", fixed_stem_head),
+                       ("fixed_first_last_repeats", fixed_first_last_repeats)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    if round_channels is None:
+        round_channels = round_filters  # looked up now, so a patched module function applies
+    elif not callable(round_channels):
+        raise TypeError(f"round_channels must be a function (channels, width_mult) -> int, got "
+                        f"{round_channels!r}")
     stem, *stages, head = TABLE_1
-    in_channels = stem_channels = round_filters(stem.channels, width_mult)
+    stem_channels = stem.channels if fixed_stem_head else round_channels(stem.channels, width_mult)
+    in_channels = stem_channels
     blocks = []
-    for stage, following in zip(stages, stages[1:] + [head]):
-        out_channels = round_filters(stage.channels, width_mult)
-        for i in range(round_repeats(stage.layers, depth_mult)):
+    for position, (stage, following) in enumerate(zip(stages, stages[1:] + [head])):
+        out_channels = round_channels(stage.channels, width_mult)
+        fixed = fixed_first_last_repeats and position in (0, len(stages) - 1)
+        repeats = stage.layers if fixed else round_repeats(stage.layers, depth_mult)
+        for i in range(repeats):
             blocks.append(BlockConfig(
                 in_channels, out_channels, in_channels * stage.expansion, stage.kernel_size,
                 stage.resolution // following.resolution if i == 0 else 1,
                 # SE squeezes to a quarter of the block's *input* width (se_ratio 0.25), not of
                 # the expanded width as in MobileNetV3.
-                max(1, in_channels // 4),
+                max(1, in_channels // 4) if squeeze_excite else None,
                 stage.stage,
             ))
             in_channels = out_channels
-    return EfficientNetPlan(stem_channels, blocks, round_filters(head.channels, width_mult))
+    head_channels = head.channels if fixed_stem_head else round_channels(head.channels, width_mult)
+    return EfficientNetPlan(stem_channels, tuple(blocks), head_channels, activation, padding,
+                            bn_eps, bn_momentum, width_mult, depth_mult)
+
+
+def efficientnet_lite_plan(width_mult: float = 1.0, depth_mult: float = 1.0) -> EfficientNetPlan:
+    """EfficientNet-Lite's plan (tensorflow/tpu ``efficientnet_lite_builder.py``): B0's table
+    bent for phones. No squeeze-and-excite ("not well supported for some mobile accelerators"),
+    ReLU6 instead of swish ("for easier post-quantization"), stem and head fixed while scaling and
+    the first and last stages' repeats unscaled ("for keeping models small and fast"; the
+    official model code's ``fix_head_stem``); TF's "SAME" padding and BatchNorm (eps 1e-3,
+    decay 0.99), as the weights were trained."""
+    return efficientnet_plan(width_mult, depth_mult, squeeze_excite=False, activation="relu6",
+                             fixed_stem_head=True, fixed_first_last_repeats=True,
+                             padding="same_tf", bn_eps=1e-3, bn_momentum=0.01)
 
 
 class EfficientNet(Network):
-    """An EfficientNet built from :func:`efficientnet_plan`: a 3×3 stem, MBConv blocks grouped by
-    stage (``features[1]`` … ``features[7]``), a 1×1 head conv, pooling, dropout and a linear layer.
+    """An EfficientNet built from a plan (:func:`efficientnet_plan`): a 3×3 stem, MBConv blocks
+    grouped by stage (``features[1]`` … ``features[7]``), a 1×1 head conv, pooling, dropout and a
+    linear layer.
 
+    Give either ``width_mult``/``depth_mult``/``bn_eps``/``bn_momentum`` (B0's table scaled, SE
+    and swish) or a ready ``plan`` (e.g. :func:`efficientnet_lite_plan`), not both.
     Stochastic depth drops block *i* of *N* with probability ``stochastic_depth_prob · i / N``
     (the official drop-connect schedule, which torchvision follows).
     """
@@ -208,31 +340,39 @@ class EfficientNet(Network):
         stochastic_depth_prob: float = 0.2,
         bn_eps: float = 1e-5,
         bn_momentum: float = 0.1,
+        plan: Optional[EfficientNetPlan] = None,
     ) -> None:
         super().__init__()
-        plan = efficientnet_plan(width_mult, depth_mult)
+        if plan is None:
+            plan = efficientnet_plan(width_mult, depth_mult, bn_eps=bn_eps,
+                                     bn_momentum=bn_momentum)
+        elif not isinstance(plan, EfficientNetPlan):
+            raise TypeError(f"plan must be an EfficientNetPlan, got {type(plan).__name__}")
+        elif (width_mult, depth_mult, bn_eps, bn_momentum) != (1.0, 1.0, 1e-5, 0.1):
+            raise ValueError("give a plan or width_mult/depth_mult/bn_eps/bn_momentum, not both "
+                             "(the plan already holds them)")
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         check_float("stochastic_depth_prob", stochastic_depth_prob, 0.0, 1.0, high_inclusive=False)
-        self.width_mult, self.depth_mult, self.plan = width_mult, depth_mult, plan
-        bn = dict(bn_eps=bn_eps, bn_momentum=bn_momentum)
+        self.width_mult, self.depth_mult, self.plan = plan.width_mult, plan.depth_mult, plan
+        options = dict(activation=ACTIVATIONS[plan.activation], bn_eps=plan.bn_eps,
+                       bn_momentum=plan.bn_momentum,
+                       padding="same_tf" if plan.padding == "same_tf" else None)
         stem = TABLE_1[0]
         stem_stride = stem.resolution // TABLE_1[1].resolution
         # Every layer pads, so the trunk runs at any side >= 1 px (``min_resolution`` measures it).
         self.resolution = check_int("resolution", resolution, low=1, high=4096)
 
         layers: list[nn.Module] = [
-            ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem_stride, activation=nn.SiLU,
-                      **bn)
+            ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem_stride, **options)
         ]
         stages: dict = {}
         for index, block in enumerate(plan.blocks):
             stages.setdefault(block.stage, []).append(InvertedResidual.from_config(
-                block, activation=nn.SiLU, se_activation=nn.SiLU, se_gate=nn.Sigmoid,
-                stochastic_depth_prob=stochastic_depth_prob * index / len(plan.blocks), **bn,
+                block, se_activation=ACTIVATIONS[plan.activation], se_gate=nn.Sigmoid,
+                stochastic_depth_prob=stochastic_depth_prob * index / len(plan.blocks), **options,
             ))
         layers += [nn.Sequential(*blocks) for blocks in stages.values()]
-        layers.append(ConvBNAct(plan.blocks[-1].out_channels, plan.head_channels, 1,
-                                activation=nn.SiLU, **bn))
+        layers.append(ConvBNAct(plan.blocks[-1].out_channels, plan.head_channels, 1, **options))
         self.features = nn.Sequential(*layers)
         self.num_features = plan.head_channels
         self.classifier = nn.Sequential(nn.Dropout(dropout),
@@ -345,3 +485,56 @@ def efficientnet_b7(num_classes: int = 1000, dropout: float = VARIANTS["b7"].dro
                     stochastic_depth_prob: float = 0.2) -> EfficientNet:
     """EfficientNet-B7: width 2.0, depth 3.1, 600 px, TensorFlow's BatchNorm eps/momentum."""
     return _variant("b7", num_classes, dropout, stochastic_depth_prob)
+
+
+def _lite_reported(variant: str) -> Reported:
+    row = LITE_TABLE[variant]
+    return Reported(row.params_millions, row.mult_adds_millions, "EfficientNet-Lite README")
+
+
+def _lite(variant: str, num_classes: int, dropout: float,
+          stochastic_depth_prob: float) -> EfficientNet:
+    config = LITE_VARIANTS[variant]
+    return EfficientNet(num_classes, resolution=config.resolution, dropout=dropout,
+                        stochastic_depth_prob=stochastic_depth_prob,
+                        plan=efficientnet_lite_plan(config.width_mult, config.depth_mult))
+
+
+@register("efficientnet_lite0", family="efficientnet", resolution=LITE_VARIANTS["lite0"].resolution,
+          paper=PAPER, reported=_lite_reported("lite0"))
+def efficientnet_lite0(num_classes: int = 1000, dropout: float = LITE_VARIANTS["lite0"].dropout,
+                       stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-Lite0: B0 without SE, with ReLU6 and TF padding, 224 px."""
+    return _lite("lite0", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_lite1", family="efficientnet", resolution=LITE_VARIANTS["lite1"].resolution,
+          paper=PAPER, reported=_lite_reported("lite1"))
+def efficientnet_lite1(num_classes: int = 1000, dropout: float = LITE_VARIANTS["lite1"].dropout,
+                       stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-Lite1: Lite0 with depth 1.1 (first and last stages unscaled), 240 px."""
+    return _lite("lite1", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_lite2", family="efficientnet", resolution=LITE_VARIANTS["lite2"].resolution,
+          paper=PAPER, reported=_lite_reported("lite2"))
+def efficientnet_lite2(num_classes: int = 1000, dropout: float = LITE_VARIANTS["lite2"].dropout,
+                       stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-Lite2: width 1.1, depth 1.2, stem 32 and head 1280 fixed, 260 px."""
+    return _lite("lite2", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_lite3", family="efficientnet", resolution=LITE_VARIANTS["lite3"].resolution,
+          paper=PAPER, reported=_lite_reported("lite3"))
+def efficientnet_lite3(num_classes: int = 1000, dropout: float = LITE_VARIANTS["lite3"].dropout,
+                       stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-Lite3: width 1.2, depth 1.4, stem 32 and head 1280 fixed, 280 px."""
+    return _lite("lite3", num_classes, dropout, stochastic_depth_prob)
+
+
+@register("efficientnet_lite4", family="efficientnet", resolution=LITE_VARIANTS["lite4"].resolution,
+          paper=PAPER, reported=_lite_reported("lite4"))
+def efficientnet_lite4(num_classes: int = 1000, dropout: float = LITE_VARIANTS["lite4"].dropout,
+                       stochastic_depth_prob: float = 0.2) -> EfficientNet:
+    """EfficientNet-Lite4: width 1.4, depth 1.8, stem 32 and head 1280 fixed, 300 px."""
+    return _lite("lite4", num_classes, dropout, stochastic_depth_prob)

@@ -41,7 +41,8 @@ from lightnets.registry import _REGISTRY  # noqa: E402
 PACKAGES = ("torch", "torchvision", "timm", "thop", "ptflops", "fvcore", "torchinfo", "numpy")
 TOOLS = ("thop", "ptflops_pytorch", "ptflops_aten", "fvcore", "torchinfo", "flop_counter")
 # lightnets name -> (library, the reference's name); torchvision's where it has the model.
-TIMM_PAIRS = {"mobilenet_v1": "mobilenetv1_100", "xception": "legacy_xception"}
+TIMM_PAIRS = {"mobilenet_v1": "mobilenetv1_100", "xception": "legacy_xception",
+              **{f"efficientnet_lite{i}": f"tf_efficientnet_lite{i}" for i in range(5)}}
 NOT_IMAGE_MODELS = ("tab_transformer",)
 
 
@@ -75,8 +76,22 @@ def published_ops(library: str, name: str):
              "crop_size": list(w.transforms().crop_size)} for w in weights if "_ops" in w.meta]
 
 
+def reference_macs(reference: torch.nn.Module, side: int) -> dict:
+    """The reference model's own multiply-accumulates at the model's native side, counted by
+    torch's FlopCounterMode (convolutions and matrix products only, 2 FLOPs per MAC): the
+    papers' convention, for libraries that publish no count (timm)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    size = (1, 3, side, side)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        reference(torch.zeros(size))
+    return {"input_size": list(size), "macs": counter.get_total_flops() // 2,
+            "counter": "torch.utils.flop_counter.FlopCounterMode, FLOPs / 2"}
+
+
 def model_record(name: str, library: str, reference_name: str) -> dict:
     reference = build_reference(library, reference_name).eval()
+    macs = reference_macs(reference, _REGISTRY[name].resolution)
     names = list(reference.state_dict())
     shapes = [list(t.shape) for t in reference.state_dict().values()]
     dtypes = [str(t.dtype).replace("torch.", "") for t in reference.state_dict().values()]
@@ -95,6 +110,7 @@ def model_record(name: str, library: str, reference_name: str) -> dict:
         "reference": {"library": library, "name": reference_name},
         "params": sum(p.numel() for p in reference.parameters()),
         "published_ops": published_ops(library, reference_name),
+        "reference_macs": macs,
         "input_size": list(golden.INPUT_SIZE),
         "outputs": golden.summarise(logits),
         "state_dict": [[n, s, d] for n, s, d in zip(names, shapes, dtypes)],
@@ -197,8 +213,11 @@ def main(argv=None) -> int:
         path = os.path.join(args.out, "tools.json")
         tools = {"provenance": meta, "mode": "eval", "models": {}}
         if os.path.exists(path) and args.models:
+            # Only the chosen rows are rewritten: the others keep the provenance of the run
+            # that wrote them, and this run is recorded as an update beside it.
             with open(path) as f:
-                tools["models"] = json.load(f)["models"]
+                tools = json.load(f)
+            tools["updates"] = tools.get("updates", []) + [{**meta, "models": args.models}]
         for name in args.models or lightnets.list_models():
             if name in NOT_IMAGE_MODELS:
                 continue
