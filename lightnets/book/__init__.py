@@ -37,6 +37,7 @@ GLOSSARY_PAGE = "glossary"
 # fonts, and the TeX extensions that its autoload pulls in when a formula needs one.
 MATHJAX_FILES = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions")
 NOTE_CLASS = "lightnets-widget-note"
+LANGUAGE_NAMES = {"ko": "Korean"}
 
 
 def reading_order(readme: Path = ROOT / "README.md", notebooks: Path = ROOT / "notebooks") -> list:
@@ -393,9 +394,6 @@ def main(argv=None) -> None:
     print(f"{len(pages)} pages, in English and in Korean, in {time.perf_counter() - start:.0f} s, "
           f"{size / 2**20:.1f} MiB: open {Path(out) / 'index.html'} "
           f"(한국어: {Path(out) / 'ko' / 'index.html'})")
-
-
-LANGUAGE_NAMES = {"ko": "Korean"}
 
 
 if __name__ == "__main__":
