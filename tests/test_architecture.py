@@ -6,6 +6,10 @@ modules that use models (``cost``, ``cam``, ``scaling``, ``data``, ``train``, ``
 ``quantize``, ``manifold``, ``zoo``, ``experiments``, ``utils`` and the public face
 ``lightnets/__init__``, which only re-exports them) → ``plots``/``widgets`` → the notebooks.
 A module not named here is on the floor of the modules that use models.
+
+Inside ``lightnets.deploy`` the same rule holds one level down: BatchNorm folding → the ONNX
+Runtime wrapper (which exports the folded copy) → int8 (which quantizes that export) → the face
+``lightnets.deploy``, which dispatches to them and which none of them imports.
 """
 from __future__ import annotations
 
@@ -27,6 +31,10 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+DEPLOY_FLOORS = {"lightnets.deploy.folding": 0, "lightnets.deploy.onnx_runtime": 1,
+                 "lightnets.deploy.int8": 2, "lightnets.deploy": 3}
 
 
 def floor(module: str) -> int:
@@ -104,6 +112,16 @@ def test_no_import_cycles():
         if module not in state:
             visit(module, [module])
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_deploy_modules_import_only_the_ones_below_them_and_never_the_face():
+    assert set(DEPLOY_FLOORS) == {m for m in MODULES if m.startswith("lightnets.deploy")}, (
+        "a new module in lightnets.deploy needs its place in DEPLOY_FLOORS")
+    upward = [f"{module} imports {target} at line {line}"
+              for module, edges in imports().items() if module in DEPLOY_FLOORS
+              for target, line in edges
+              if DEPLOY_FLOORS.get(target, -1) >= DEPLOY_FLOORS[module]]
+    assert not upward, "upward imports in lightnets.deploy:\n" + "\n".join(upward)
 
 
 @pytest.mark.parametrize("source, target", [("lightnets.layers", "lightnets.models.base"),
