@@ -30,5 +30,9 @@ def pytest_configure(config):
         "markers", "distributed: starts several processes with torchrun (deselect with -m 'not distributed')"
     )
     config.addinivalue_line(
+        "markers", "slow: a long test whose behaviour a faster sibling also checks (deselect "
+        "with -m 'not slow')"
+    )
+    config.addinivalue_line(
         "markers", "browser: drives JupyterLab in Chromium with Playwright (deselect with -m 'not browser')"
     )

@@ -17,6 +17,14 @@ onnxruntime = pytest.importorskip("onnxruntime")
 
 IMAGE_MODELS = [n for n in lightnets.list_models() if model_spec(n).resolution]
 TABULAR_MODELS = [n for n in lightnets.list_models() if not model_spec(n).resolution]
+# Exporting costs 2-30 s of CPU per model (torch.export traces the graph twice with a symbolic
+# batch size; the time grows with the number of nodes). These presets run the same code as a
+# sibling that is always tested (B0, DenseNet-121, ShuffleNetV2 1.0x, MnasNet 1.0) at another
+# width or depth; at 32 px they took 160 of the 246 s of CPU that the whole zoo took here.
+SLOW = {"densenet161", "densenet169", "densenet201", "efficientnet", "efficientnet_b1",
+        "efficientnet_b2", "efficientnet_b3", "efficientnet_b4", "efficientnet_b5",
+        "efficientnet_b6", "efficientnet_b7", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+        "mnasnet0_75", "mnasnet1_3"}
 
 
 def side(model) -> int:
@@ -30,7 +38,8 @@ def squeezenet():
     return model, deploy(model, "onnxruntime", input_size=(1, 3, 32, 32))
 
 
-@pytest.mark.parametrize("name", IMAGE_MODELS)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+                                  for n in IMAGE_MODELS])
 def test_every_image_model_runs_in_onnxruntime_with_eagers_outputs_within_1e4(name):
     model = randomise_batchnorm(lightnets.create_model(name, num_classes=10)).eval()
     s = side(model)
