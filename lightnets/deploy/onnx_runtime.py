@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import warnings
 import weakref
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -169,7 +169,8 @@ class OnnxRuntimeModel(nn.Module):
 
     ``threads`` is ONNX Runtime's intra-op thread count (default: torch's, so that the two are
     compared like for like); ``optimize=False`` turns its graph optimisations off
-    (``ORT_DISABLE_ALL``) to measure what they buy; ``providers`` defaults to :func:`default_providers`.
+    (``ORT_DISABLE_ALL``) to measure what they buy; ``providers`` defaults to
+    :func:`default_providers`.
     Copies (``copy.deepcopy``, as ``lightnets.latency`` makes) share the one session.
     """
 
@@ -269,7 +270,8 @@ def export_and_load(model: nn.Module, input_size: Sequence[int], path=None,
             expected = model(x)
     except (TypeError, ValueError, RuntimeError, IndexError) as error:
         raise ValueError(f"{type(model).__name__} cannot run on one float32 tensor of input_size "
-                         f"{tuple(input_size)}, which is what ONNX export traces: {error}") from error
+                         f"{tuple(input_size)}, which is what ONNX export traces: "
+                         f"{error}") from error
     if not isinstance(expected, torch.Tensor):
         raise ValueError(f"{type(model).__name__} returns {type(expected).__name__}; ONNX export "
                          "here needs a model that returns one tensor")
