@@ -66,6 +66,14 @@ def time_pair(functions: dict, x: torch.Tensor, repeats: int, runs: int, warmup:
     return times
 
 
+def _portable(arguments: list) -> list:
+    """The command's arguments with paths inside this repository written relative to its root,
+    so that the record names no machine's directories."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [os.path.relpath(a, root) if os.path.isabs(a) and a.startswith(root + os.sep) else a
+            for a in arguments]
+
+
 def git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -113,7 +121,7 @@ def main(argv=None) -> None:
     fp32_top1 = fp32_top1.argmax(1)
     results = {"format": "lightnets int8 calibration v1",
                "command": "python benchmarks/int8_calibration.py " + " ".join(
-                   sys.argv[1:] if argv is None else argv),
+                   _portable(sys.argv[1:] if argv is None else argv)),
                "seed": args.seed, "model": args.model, "lightnets_commit": git_commit(),
                "source": args.source,
                "versions": versions("onnx", "onnxruntime", "onnxscript", "scikit-image",
