@@ -109,6 +109,9 @@ def _inference_copy(model: nn.Module) -> nn.Module:
     (``hardtanh_``) under a symbolic batch size cost the exporter twice the time of the same
     graph out of place (MobileNetV2: 5.9 s vs 3.6 s of CPU), and computes the same values."""
     exported = fold_batchnorm(copy.deepcopy(model).eval()).to("cpu")
+    # A lightnets model measures min_resolution on first use, with meta forwards; inside the
+    # exporter's trace that search would be traced too (slow, and its failed sizes logged).
+    getattr(exported, "min_resolution", None)
     for module in exported.modules():
         if isinstance(getattr(module, "inplace", None), bool):
             module.inplace = False
