@@ -10,6 +10,10 @@ A module not named here is on the floor of the modules that use models.
 
 One home per kind: every figure builder is in ``plots/``, every widget in ``widgets/``, every cost
 formula in ``cost/``, and each package's ``__init__`` is only a face over its modules.
+
+Inside ``lightnets.deploy`` the same rule holds one level down: BatchNorm folding → the ONNX
+Runtime wrapper (which exports the folded copy) → int8 (which quantizes that export) → the face
+``lightnets.deploy``, which dispatches to them and which none of them imports.
 """
 from __future__ import annotations
 
@@ -31,6 +35,10 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+DEPLOY_FLOORS = {"lightnets.deploy.folding": 0, "lightnets.deploy.onnx_runtime": 1,
+                 "lightnets.deploy.int8": 2, "lightnets.deploy": 3}
 
 
 def floor(module: str) -> int:
@@ -108,6 +116,16 @@ def test_no_import_cycles():
         if module not in state:
             visit(module, [module])
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_deploy_modules_import_only_the_ones_below_them_and_never_the_face():
+    assert set(DEPLOY_FLOORS) == {m for m in MODULES if m.startswith("lightnets.deploy")}, (
+        "a new module in lightnets.deploy needs its place in DEPLOY_FLOORS")
+    upward = [f"{module} imports {target} at line {line}"
+              for module, edges in imports().items() if module in DEPLOY_FLOORS
+              for target, line in edges
+              if DEPLOY_FLOORS.get(target, -1) >= DEPLOY_FLOORS[module]]
+    assert not upward, "upward imports in lightnets.deploy:\n" + "\n".join(upward)
 
 
 @pytest.mark.parametrize("source, target", [("lightnets.layers", "lightnets.models.base"),
