@@ -26,12 +26,13 @@ import time
 from pathlib import Path
 
 from lightnets._io import atomic_write
+from lightnets.book._glossary import (GLOSSARY_HEADING, glossary, glossary_entries,  # noqa: F401
+                                      split_glossary_entry)
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-GLOSSARY_HEADING = "## Glossary"
 GLOSSARY_PAGE = "glossary"
 # The parts of MathJax 3 that the pages load: the combined TeX-to-CommonHTML component, its web
 # fonts, and the TeX extensions that its autoload pulls in when a formula needs one.
@@ -157,35 +158,6 @@ def static_notebook(nb, name: str = "notebook", lang: str = "en"):
         cell.outputs = shown
     nb.metadata.pop("widgets", None)
     return nb
-
-
-def glossary_entries(nb, name: str = "notebook") -> list:
-    """The entries of the lesson's "## Glossary" list as written, each joined into one line
-    (``- `` dropped): the text that is also the entry's message in the lesson's catalogue."""
-    for cell in nb.cells:
-        if cell.cell_type != "markdown" or GLOSSARY_HEADING not in cell.source:
-            continue
-        body = cell.source.split(GLOSSARY_HEADING, 1)[1]
-        body = re.split(r"^#", body, maxsplit=1, flags=re.MULTILINE)[0]
-        entries = re.split(r"^- ", body.strip(), flags=re.MULTILINE)[1:]
-        return [" ".join(line.strip() for line in entry.splitlines()).strip()
-                for entry in entries]
-    raise ValueError(f"{name} has no '{GLOSSARY_HEADING}' section")
-
-
-def split_glossary_entry(entry: str, name: str = "notebook") -> tuple:
-    """``**term** (optional note): definition`` (or ``—`` for the colon) -> (term, definition)."""
-    match = re.match(r"(\*\*[^*]+\*\*[^:—]*?)\s*(?::|\s—)\s+(.+)", entry)
-    if match is None:
-        raise ValueError(f"{name}: glossary entry {entry[:60]!r} is not "
-                         "'- **term**: definition'")
-    return match[1].strip(), match[2].strip()
-
-
-def glossary(nb, name: str = "notebook") -> list:
-    """The (term, definition) pairs of the lesson's "## Glossary" list, as markdown; each entry is
-    ``- **term** (optional note): definition`` (or ``—`` for the colon), lines may wrap."""
-    return [split_glossary_entry(entry, name) for entry in glossary_entries(nb, name)]
 
 
 def _sort_key(term: str) -> str:
