@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 import lightnets
 from lightnets import cam, data, imagenet, manifold, memory, quantize, scaling, train, train_cli
 from lightnets.checkpoint import CheckpointError
+from lightnets.deploy import quantize_int8
 
 CALL_SECONDS = 20  # generous on a busy 2-core machine; a hang runs for minutes
 MINIMUM_CALLS = 2000
@@ -707,6 +708,11 @@ def huge_sizes(draw):
     return {"name": name, key: [value] if key == "categories" else value}
 
 
+@functools.lru_cache(maxsize=1)
+def DEPLOYED_ONNX():  # noqa: N802 - a constant, exported once on first use (seconds)
+    return lightnets.deploy(TINY, "onnxruntime", input_size=(1, 3, 32, 32))
+
+
 TINY_IMAGENET = lightnets.create_model("mobilenet_v1", width_mult=0.25).eval()  # 1000 classes
 
 
@@ -800,6 +806,21 @@ ENTRY_POINTS = [
                                         st.lists(any_photos(), max_size=2))),
         k=(st.integers(1, 5), st.one_of(st.integers(-1, 0), st.just(1001), past_int64, weird))),
         examples=60, names=("images", "photo", "k", "model"), check=check_predictions),
+    EntryPoint("deploy_runtime_and_input_size", functools.partial(lightnets.deploy, TINY), arguments(
+        runtime=(st.sampled_from(["torch", "onnxruntime"]),
+                 st.one_of(st.sampled_from(["tflite", "tensorrt", "ONNX"]), weird)),
+        input_size=(st.just((1, 3, 32, 32)), st.one_of(huge_input_sizes, st.tuples(
+            st.integers(-1, 2), st.integers(0, 4), st.sampled_from([0, 1, 16]),
+            st.sampled_from([1, 32])), weird))),
+        examples=12, names=("runtime", "input_size", "model", "torchscript")),
+    EntryPoint("deployed_onnx_call", lambda x: DEPLOYED_ONNX()(x), st.fixed_dictionaries(
+        {"x": st.one_of(any_images, weird)}), examples=30, names=("x", "input")),
+    EntryPoint("quantize_int8_calibration", lambda **kw: quantize_int8(DEPLOYED_ONNX(), **kw),
+               arguments(calibration=(st.just(torch.rand(2, 3, 32, 32)),
+                                      st.one_of(any_images, weird, st.just([]))),
+                         method=(st.sampled_from(["minmax", "percentile"]),
+                                 st.one_of(st.sampled_from(["kl", "MinMax", ""]), weird))),
+               examples=8, names=("calibration", "method", "images", "input")),
 ]
 
 
