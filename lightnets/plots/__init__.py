@@ -402,3 +402,4 @@ from lightnets.plots.filters import *  # noqa: E402,F401,F403
 from lightnets.plots.diagrams import *  # noqa: E402,F401,F403
 # Point labels that never collide (leader lines when moved), for any builder that names points.
 from lightnets.plots._labels import place_labels  # noqa: E402,F401
+from lightnets.plots.imagenet import photo_predictions  # noqa: E402,F401 (lessons 00, 05)
