@@ -61,7 +61,8 @@ q4 = Question(
         (lambda: __import__("lightnets.scaling", fromlist=["round_filters"])
          .round_filters(1280, 1.4),
          "that is the B-series rule, round_filters(1280, 1.4); Lite keeps the stem and the head "
-         "fixed while it scales (the official fix_head_stem, 'for keeping models small and fast')")]),
+         "fixed while it scales (the official fix_head_stem, 'for keeping models small and "
+         "fast')")]),
     hints=["Read `efficientnet_lite_plan` in lightnets/models/efficientnet.py: which option is "
            "switched on?", "`create_model('efficientnet_lite4').num_features`"],
     solution_code="answer = create_model('efficientnet_lite4').num_features",
