@@ -33,3 +33,18 @@ def test_photo_predictions_refuses_unmatched_pictures():
         plots.photo_predictions(torch.rand(2, 3, 8, 8), [_prediction()])
     with pytest.raises(ValueError, match="titles"):
         plots.photo_predictions(torch.rand(1, 3, 8, 8), [_prediction()], titles=["a", "b"])
+
+
+def test_photo_predictions_reads_at_its_size_with_titles():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_figures import overlaps
+
+    fig, _ = plots.photo_predictions(torch.rand(1, 3, 8, 8), Prediction(
+        ("tiger cat", "Egyptian cat", "tabby", "lynx", "window screen"),
+        (0.41, 0.34, 0.17, 0.02, 0.0), (282, 285, 281, 287, 904)))
+    assert not overlaps(fig)
+    assert [ax.get_title() for ax in fig.axes] == ["what the network sees",
+                                                   "its top 5 of 1000 classes"]

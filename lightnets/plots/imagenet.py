@@ -32,8 +32,8 @@ def photo_predictions(pictures, predictions, titles=None, cell: float = 2.4):
         left.imshow(picture.permute(1, 2, 0).cpu().numpy())
         left.set_xticks([])
         left.set_yticks([])
-        if titles is not None:
-            left.set_title(titles[row], fontsize=9)
+        left.set_title("what the network sees" if titles is None else titles[row], fontsize=9)
+        right.set_title(f"its top {len(prediction.labels)} of 1000 classes", fontsize=9)
         ranks = range(len(prediction.labels))
         right.barh(ranks, prediction.probabilities, color=plt.cm.tab10(0))
         right.set_yticks(list(ranks), [f"{r + 1}. {label}" for r, label
