@@ -65,5 +65,5 @@ q4 = Question(
          "fast')")]),
     hints=["Read `efficientnet_lite_plan` in lightnets/models/efficientnet.py: which option is "
            "switched on?", "`create_model('efficientnet_lite4').num_features`"],
-    solution_code="answer = create_model('efficientnet_lite4').num_features",
+    solution_code="answer = lightnets.create_model('efficientnet_lite4').num_features",
 )
