@@ -97,11 +97,12 @@ q4 = Question(
            "224-px photo. How many cells (h × w) does its map have before upsampling?",
     checker=numeric(lambda: _grid_cells("features.5"), mistakes=[
         (lambda: _grid_cells("features.8"), "that is the last layer's 7×7 grid (stride 32); "
-         "stage 5 comes before the last stride-2 stage"),
-        (lambda: _grid_cells("features.3"), "28×28 is stride 8 (stage 3); stage 4 halves it "
-         "again"),
+         "features.5 comes before the last stride-2 stage, features.6"),
+        (lambda: _grid_cells("features.3"), "28×28 is stride 8 (features.3); features.4 halves "
+         "it again"),
         (lambda: 14, "that is the side of the grid; the question asks for h × w cells")]),
-    hints=["Count the stride-2 layers up to features.5: the stem, then stages 2, 3 and 4.",
+    hints=["Count the stride-2 layers up to features.5: the stem (features.0), then "
+           "features.2, features.3 and features.4.",
            "`model.features[:6](torch.zeros(1, 3, 224, 224)).shape`"],
     solution_code="model = lightnets.create_model('efficientnet_lite0')\n"
     "maps = model.features[:6](torch.zeros(1, 3, 224, 224))\n"
