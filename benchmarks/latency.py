@@ -27,13 +27,13 @@ import torch
 
 import lightnets
 from lightnets._io import atomic_write
+from lightnets.experiments import RESULTS_DIRECTORY
 from lightnets.experiments._timing import cpu_model, interleaved_times, median_iqr
 
 MODELS = ("mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "shufflenet_v2_x1_0",
           "squeezenet1_1")
 BATCHES = (1, 8)
-DEFAULT_OUT = os.path.join(os.path.dirname(__file__), "..", "lightnets", "experiments", "results",
-                           "latency_benchmark.json")
+DEFAULT_OUT = os.path.join(RESULTS_DIRECTORY, "latency_benchmark.json")
 
 
 def variants(name: str) -> dict:

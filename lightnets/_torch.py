@@ -10,36 +10,52 @@ from torch.func import functional_call
 
 
 @contextlib.contextmanager
-def evaluating(model: nn.Module) -> Iterator[nn.Module]:
-    """Put ``model`` in eval mode for the block, then restore its train/eval mode, even on error.
-
-    Inference-time measurements (costs, CAMs, accuracy) need BatchNorm's running statistics and no
-    dropout; the caller's model must come back as it was given.
-    """
+def in_mode(model: nn.Module, training: bool) -> Iterator[nn.Module]:
+    """Put ``model`` in train (``training=True``) or eval mode for the block, then restore the
+    mode it had, even on error."""
     was_training = model.training
-    model.eval()
+    model.train(training)
     try:
         yield model
     finally:
         model.train(was_training)
 
 
+def evaluating(model: nn.Module):
+    """Put ``model`` in eval mode for the block, then restore its train/eval mode, even on error.
+
+    Inference-time measurements (costs, CAMs, accuracy) need BatchNorm's running statistics and no
+    dropout; the caller's model must come back as it was given.
+    """
+    return in_mode(model, False)
+
+
 def meta_forward(model: nn.Module, input_size: Sequence[int],
-                 dtype: Optional[torch.dtype] = None) -> torch.Tensor:
-    """One forward pass of ``model`` on a meta tensor of ``input_size``, in eval mode, no grad.
+                 dtype: Optional[torch.dtype] = None, training: bool = False,
+                 watch=None) -> torch.Tensor:
+    """One forward pass of ``model`` on a meta tensor of ``input_size``, by default in eval mode
+    without autograd.
 
     Meta tensors carry shapes and no data, so nothing is allocated and no arithmetic is done:
     counting costs, memory or output sides needs shapes only. The model's own parameters and
     buffers are left alone (meta copies stand in for them) and its train/eval mode is restored.
     Hooks and dispatch modes the caller set see every operation. The input has ``dtype``, by
     default the dtype of the model's floating-point parameters. Returns the (meta) output.
+
+    ``training=True`` runs the pass as a training step would: train mode, autograd on, and each
+    parameter's copy requiring grad as the parameter does, so autograd keeps for backward what it
+    would keep on a real device. ``watch`` (a context manager such as a ``TorchDispatchMode``) is
+    entered around the forward alone, after the copies and the input are made: it sees the
+    model's operations and nothing else.
     """
     state = {**dict(model.named_parameters()), **dict(model.named_buffers())}
-    on_meta = {name: torch.empty_like(value, device="meta") for name, value in state.items()}
+    on_meta = {name: torch.empty_like(value, device="meta").requires_grad_(
+                   training and value.requires_grad) for name, value in state.items()}
     if dtype is None:  # the input takes the parameters' dtype (a model moved to float64, say)
         dtype = next((v.dtype for v in state.values() if v.is_floating_point()), None)
     x = torch.empty(tuple(input_size), device="meta", dtype=dtype)
-    with evaluating(model), torch.no_grad():
+    with in_mode(model, training), torch.set_grad_enabled(training), \
+            (watch if watch is not None else contextlib.nullcontext()):
         return functional_call(model, on_meta, (x,))
 
 

@@ -18,17 +18,25 @@ is CAM up to a positive factor (§3.1), and after the shared post-processing the
 Both functions return (N, H, W) maps at the input's resolution, post-processed the same way:
 ReLU, bilinear upsampling to the input size, division by each image's maximum (an all-zero map
 stays zero).
+
+What they do with input they cannot use as given: a batch in another float dtype than
+the model's (float64, float16, bfloat16 for a float32 model) is cast to the model's dtype with a
+UserWarning saying so; a meta tensor, or a batch on another device than the model, is refused
+with a ValueError naming ``x``; and where the feature map the maps are made from is 1×1 (an input
+no larger than the network's total stride, 32 px for MobileNetV1) the constant map comes back
+with a UserWarning that it carries no spatial information.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import nn
 
-from lightnets._checks import check_float, check_int
+from lightnets._checks import check_float, check_has_values, check_int, describe
 
 Target = Union[None, int, Sequence[int], torch.Tensor]
 # Layers that may sit between the pooling and the linear layer without changing the CAM algebra:
@@ -89,6 +97,7 @@ def _check_images(model: nn.Module, x: torch.Tensor) -> None:
     if x.dim() != 4 or not x.is_floating_point() or x.numel() == 0:
         raise ValueError(f"x must be a non-empty (N, C, H, W) float tensor, got {x.dtype} "
                          f"of shape {tuple(x.shape)}")
+    _check_devices(model, x)
     _check_finite("x", x)
     channels, smallest = getattr(model, "in_channels", None), getattr(model, "min_resolution", None)
     if isinstance(channels, int) and x.shape[1] != channels:
@@ -99,8 +108,60 @@ def _check_images(model: nn.Module, x: torch.Tensor) -> None:
                          f"{type(model).__name__}, got shape {tuple(x.shape)}")
 
 
+def _model_tensor(model: nn.Module) -> Optional[torch.Tensor]:
+    # The first floating-point parameter or buffer: where and in what dtype the model computes.
+    tensors = [*model.parameters(), *model.buffers()]
+    return next((t for t in tensors if t.is_floating_point()), tensors[0] if tensors else None)
+
+
+def _check_devices(model: nn.Module, x: torch.Tensor) -> None:
+    """A map needs real values on the model's device: a meta tensor (shapes only) has none."""
+    weight = _model_tensor(model)
+    if x.is_meta:
+        raise ValueError("x is a meta tensor (a shape without values); a class activation map "
+                         "needs real pixel values: make x on the cpu or a cuda device")
+    if weight is not None and weight.is_meta:
+        raise ValueError(f"model ({type(model).__name__}) has meta weights (shapes without "
+                         "values), so its maps would mean nothing: build or load it on the cpu "
+                         "or a cuda device")
+    if weight is not None and weight.device != x.device:
+        raise ValueError(f"x is on {x.device} but model's weights are on {weight.device}; "
+                         f"move x there first: x.to({str(weight.device)!r})")
+
+
+def _as_model_dtype(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``x`` in the model's floating-point dtype, with a warning when it had another one.
+
+    A float64, float16 or bfloat16 batch is cast rather than refused (it is a batch of images
+    either way), but the warning says so: the maps are the model's at its own precision."""
+    weight = _model_tensor(model)
+    if weight is None or not weight.is_floating_point() or x.dtype == weight.dtype:
+        return x
+    warnings.warn(f"x is {x.dtype} but model computes in {weight.dtype}: cast x to "
+                  f"{weight.dtype} for the maps (x.to({weight.dtype}) beforehand silences this "
+                  "warning)", UserWarning, stacklevel=3)
+    return x.to(weight.dtype)
+
+
+def _warn_if_not_spatial(model: nn.Module, features: torch.Tensor, x: torch.Tensor) -> None:
+    """Warn when the maps are made from a 1×1 feature map: upsampled, such a map is one constant
+    value, the same whatever the image shows, so it says nothing about where the network looked.
+
+    Not an error: the constant map is what CAM's formula gives, and a caller checking shapes or
+    class scores on small inputs may want it; but a learner reading a heat map must be told."""
+    if features.shape[-2:] == (1, 1):
+        height, width = x.shape[-2:]
+        warnings.warn(
+            f"x's {height}×{width} px images give {type(model).__name__} a 1×1 feature map, so "
+            "the map is one constant value and carries no spatial information; use larger "
+            "images (a network of total stride 32 needs more than 32 px for a 2×2 map) or "
+            "grad_cam(..., layer=...) at an earlier layer with a larger map",
+            UserWarning, stacklevel=3)
+
+
 def _check_finite(name: str, tensor: torch.Tensor) -> None:
     # A NaN or infinity spreads through every later layer: a map made from it means nothing.
+    check_has_values(name, tensor)
     if not torch.isfinite(tensor).all():
         bad = int((~torch.isfinite(tensor)).sum())
         raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
@@ -162,7 +223,7 @@ def postprocess(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     bits); any other dtype becomes float32."""
     _check_maps(maps)
     if not isinstance(size, (tuple, list)) or len(size) != 2:
-        raise ValueError(f"size must be (height, width), got {size!r}")
+        raise ValueError(f"size must be (height, width), got {describe(size)}")
     size = tuple(check_int("size", side, low=1, high=8192) for side in size)
     maps = torch.relu(maps if maps.dtype == torch.float64 else maps.float())
     maps = nn.functional.interpolate(
@@ -219,6 +280,7 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
     """
     _check_images(model, x)
     linear = cam_linear_layer(model)
+    x = _as_model_dtype(model, x)
     with torch.no_grad(), _EvalMode(model), _Capture(model, None) as captured:
         logits = model(x)
         _check_scores(model, logits)
@@ -239,6 +301,7 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
                 "features (its forward_head does more than pool → linear), so CAM is undefined; "
                 "use lightnets.cam.grad_cam."
             )
+        _warn_if_not_spatial(model, features, x)
         chosen = _targets(target, logits)
         weights = linear.weight[chosen]  # (N, K): w_k^c for each image's class
         maps = torch.einsum("nk,nkhw->nhw", weights, features)
@@ -254,6 +317,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
     output of ``model.features`` when the model has no pooling that is called.
     """
     _check_images(model, x)
+    x = _as_model_dtype(model, x)
     if isinstance(layer, str):
         try:
             layer = model.get_submodule(layer)
@@ -273,6 +337,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
             captured.pooled_input if captured.pooled_input is not None else captured.layer_output)
         if not isinstance(activations, torch.Tensor) or activations.dim() != 4:
             raise ValueError("grad_cam needs a layer whose output is a (N, C, h, w) feature map")
+        _warn_if_not_spatial(model, activations, x)
         chosen = _targets(target, logits)
         # Images in a batch are independent at inference, so one backward pass gives every image's
         # gradient of its own class score.
@@ -338,8 +403,10 @@ def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -
             f"maps and masks must both be (N, H, W), got {tuple(maps.shape)} and "
             f"{tuple(masks.shape)}"
         )
-    if isinstance(tolerance, bool) or not isinstance(tolerance, int) or tolerance < 0:
-        raise ValueError(f"tolerance must be an integer >= 0, got {tolerance!r}")
+    check_has_values("masks", masks)
+    check_int("tolerance", tolerance, low=0)
+    # A neighbourhood wider than the image covers all of it: no larger pooling window is needed.
+    tolerance = min(tolerance, max(maps.shape[1:]))
     region = masks.bool()
     if tolerance:
         size = 2 * tolerance + 1
@@ -352,7 +419,7 @@ def random_maps(shape: Sequence[int], seed: int = 0) -> torch.Tensor:
     """Uniform random maps of ``shape`` (N, H, W): the baseline whose peak is a random pixel, so its
     expected pointing-game score is the mean fraction of the image the object covers."""
     if not isinstance(shape, (tuple, list, torch.Size)) or len(shape) != 3:
-        raise ValueError(f"shape must be (N, H, W), got {shape!r}")
+        raise ValueError(f"shape must be (N, H, W), got {describe(shape)}")
     for side in shape:
         check_int("shape", side, low=1, high=2**16)
     if math.prod(shape) > 2**28:
@@ -383,6 +450,7 @@ def overlay(image: torch.Tensor, heatmap: torch.Tensor, alpha: float = 0.5,
         if not isinstance(value, (torch.Tensor, np.ndarray)) or value.dtype == bool:
             raise TypeError(f"{name} must be a real torch.Tensor or numpy array, "
                             f"got {type(value).__name__}")
+        check_has_values(name, value)
     picture = torch.as_tensor(image).detach().float().cpu()
     if picture.dim() == 3 and picture.shape[0] == 3 and picture.shape[-1] != 3:
         picture = picture.permute(1, 2, 0)

@@ -236,6 +236,15 @@ def load_model(path: PathLike, map_location: Union[str, torch.device] = "cpu") -
     return model.eval()
 
 
+def compact(state: dict) -> dict:
+    """A finished run's checkpoint as committed: no optimizer state, float tensors in float16
+    (half the size; ``load_model`` copies them back into the float32 model)."""
+    state = {key: value for key, value in state.items() if key != "optimizer"}
+    state["model"] = {name: tensor.half() if tensor.is_floating_point() else tensor
+                      for name, tensor in state["model"].items()}
+    return state
+
+
 def export_model(checkpoint: PathLike, path: PathLike) -> None:
     """Write a checkpoint without its optimizer state (a third of the size): enough for
     :func:`load_model` and for a notebook to read, not for resuming."""

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from lightnets._checks import check_choice, check_float, check_int
+from lightnets._checks import check_choice, check_float, check_int, describe
 
 SHAPE_CLASSES = ("circle", "square", "triangle", "cross", "ring")
 STRIPE_CLASSES = ("0°", "45°", "90°",
@@ -446,8 +446,10 @@ def photos(names=None) -> list:
     """
     if names is None:
         names = PHOTO_NAMES
-    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-        raise TypeError(f"names must be a sequence of photo names, got {names!r}")
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not all(
+            isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a list or tuple of photo names from {PHOTO_NAMES}, "
+                        f"got {describe(names)}")
     for name in names:
         check_choice("names", name, PHOTO_NAMES)
     found = _all_photos()

@@ -14,9 +14,8 @@ from typing import Sequence
 
 import torch
 from torch import nn
-from torch.func import functional_call
 
-from lightnets._checks import check_int
+from lightnets._checks import check_int, describe
 from lightnets._torch import meta_forward
 from lightnets.layers import InvertedResidual
 
@@ -131,7 +130,8 @@ def _check_arguments(model, input_size) -> tuple:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(input_size, (tuple, list, torch.Size)) or len(input_size) != 4:
-        raise ValueError(f"input_size must be (batch, channels, height, width), got {input_size!r}")
+        raise ValueError(
+            f"input_size must be (batch, channels, height, width), got {describe(input_size)}")
     for side in input_size:
         check_int("input_size", side, low=1, high=2**16)
     smallest = getattr(model, "min_resolution", None)
@@ -217,18 +217,8 @@ def training_activation_memory(model: nn.Module,
                 self.total -= self.size.pop(key)
                 del self.holders[key]
 
-    params = {name: torch.empty_like(p, device="meta").requires_grad_(p.requires_grad)
-              for name, p in model.named_parameters()}
-    buffers = {name: torch.empty_like(b, device="meta") for name, b in model.named_buffers()}
-    x = torch.empty(tuple(input_size), device="meta")
-    was_training = model.training
     live = _Live()
-    try:
-        model.train()
-        with torch.enable_grad(), live:
-            out = functional_call(model, {**params, **buffers}, (x,))
-            outputs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
-            kept = live.total - sum(t.untyped_storage().nbytes() for t in outputs)
-    finally:
-        model.train(was_training)
+    out = meta_forward(model, input_size, training=True, watch=live)
+    outputs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)]
+    kept = live.total - sum(t.untyped_storage().nbytes() for t in outputs)
     return TrainingMemory(peak=live.peak, kept=kept)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from lightnets._checks import check_float, check_int
+from lightnets._checks import check_float, check_has_values, check_int
 
 INT8 = (-128, 127)
 UINT8 = (0, 255)
@@ -29,6 +29,7 @@ def _check_tensor(name: str, value, integer: bool) -> torch.Tensor:
     if value.is_complex() or value.dtype == torch.bool or (integer and value.is_floating_point()):
         kind = "integer" if integer else "real"
         raise ValueError(f"{name} must be a {kind} tensor, got {value.dtype}")
+    check_has_values(name, value)
     if value.is_floating_point() and not torch.isfinite(value).all():
         raise ValueError(f"{name} must be finite; NaN and infinity have no integer code")
     return value
@@ -51,7 +52,9 @@ def quantize(
     scale = check_float("scale", scale, 0.0, 1e6, low_inclusive=False)
     check_int("zero_point", zero_point, low=-2**31, high=2**31 - 1)
     bounds = _check_bounds(bounds)
-    return torch.clamp(torch.round(x / scale) + zero_point, *bounds).to(torch.int64)
+    # In float64: a float32 division would round a tiny scale to 0 and turn 0 / 0 into NaN.
+    codes = torch.round(x.to(torch.float64) / scale) + zero_point
+    return torch.clamp(codes, *bounds).to(torch.int64)
 
 
 def dequantize(codes: torch.Tensor, scale: float, zero_point: int = 0) -> torch.Tensor:

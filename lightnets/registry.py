@@ -8,7 +8,9 @@ Bad input fails here, with the argument's name and its allowed range, never deep
 """
 from __future__ import annotations
 
+import difflib
 import inspect
+import math
 import os
 import warnings
 from typing import Callable, Optional
@@ -35,9 +37,31 @@ def model_spec(name: str) -> ModelSpec:
         )
     _load_families()
     if name not in _REGISTRY:
-        raise ValueError(
-            f"unknown model name {name!r}; known names: {', '.join(sorted(_REGISTRY))}")
+        raise ValueError(f"unknown model name {name!r}{_did_you_mean(name)}; known names: "
+                         f"{', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
+
+
+def _did_you_mean(name: str) -> str:
+    """" (did you mean 'mobilenet_v2'?)" for a near miss ("mobilenetv2", "MobileNet_V2"), else "".
+
+    Compared without case, "_" and "-", which is how a name from a paper or from timm's
+    ``mobilenetv2_100`` usually differs from ours; a family's name ("shufflenetv2") offers its
+    members, and difflib's ratio catches the remaining typos."""
+    def bare(text: str) -> str:
+        return text.lower().replace("_", "").replace("-", "")
+
+    known = {bare(known): known for known in sorted(_REGISTRY)}
+    wanted = bare(name)
+    if wanted in known:
+        close = [known[wanted]]
+    else:
+        members = [known[key] for key in sorted(known) if wanted and key.startswith(wanted)]
+        typos = difflib.get_close_matches(wanted, list(known), n=3, cutoff=0.75)
+        close = members[:5] or sorted(known[key] for key in typos)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(known) for known in close) + "?)"
 
 
 def create_model(name: str, num_classes: Optional[int] = None, pretrained: bool = False,
@@ -105,12 +129,16 @@ def _check_buildable(name: str, builder: Callable, num_classes: int, config: dic
     """Build the model on the meta device (shapes only, no memory, no random numbers drawn) and
     refuse a configuration whose layers have no channels or whose weights would not fit in memory,
     before the real build allocates anything."""
-    with torch.device("meta"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # e.g. "Initializing zero-element tensors", reported below
-        trial = builder(num_classes=num_classes, **config)
+    trial = _meta_build(builder, num_classes, config)
     given = ", ".join(
         f"{key}={value!r}" for key, value in {"num_classes": num_classes, **config}.items()
     )
+    if trial is None:
+        culprit = _driving_argument(builder, num_classes, config)
+        raise ValueError(
+            f"{name}({given}) would build a layer with more than 2**63 - 1 weights, past torch's "
+            f"64-bit sizes (and far past any memory); reduce {culprit}"
+        )
     weighted = (
         torch.nn.modules.conv._ConvNd,
         torch.nn.Linear,
@@ -131,12 +159,67 @@ def _check_buildable(name: str, builder: Callable, num_classes: int, config: dic
     available = memory_bytes()
     # Training holds the weights, their gradients and two AdamW moments: four copies.
     if available is not None and 4 * weights > available:
+        largest, parameter = max(layers, key=lambda pair: pair[1].numel(), default=("", None))
+        culprit = _driving_argument(builder, num_classes, config)
         raise ValueError(
             f"{name}({given}) has {params:,} parameters: {weights / 2**30:.1f} GiB of float32 "
             f"weights, {4 * weights / 2**30:.1f} GiB to train with AdamW, more than this machine's "
-            f"{available / 2**30:.1f} GiB of memory; choose a smaller num_classes or smaller "
-            "width/depth/growth arguments"
+            f"{available / 2**30:.1f} GiB of memory; reduce {culprit}"
+            + (f" (it drives the size: the largest layer, {largest}, has "
+               f"{parameter.numel():,} weights)" if parameter is not None else "")
         )
+
+
+def _meta_build(builder: Callable, num_classes: int, config: dict) -> Optional[nn.Module]:
+    """The model built on the meta device, or None where a weight would have more elements than
+    torch's 64-bit sizes hold (e.g. num_classes=2**62: the classifier's weight overflows)."""
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. "Initializing zero-element tensors", reported later
+        try:
+            return builder(num_classes=num_classes, **config)
+        except (RuntimeError, TypeError, OverflowError) as error:
+            text = str(error)
+            if "overflow" in text.lower() or "long long" in text:
+                return None
+            raise
+
+
+def _driving_argument(builder: Callable, num_classes: int, config: dict) -> str:
+    """The argument that makes a model too large: of those the caller changed, the one whose
+    default, put back alone, shrinks the model most (each tried on the meta device; this runs only
+    on the way to an error). An oversized model usually has one oversized layer, and one argument
+    sizes it (num_classes the classifier, categories TabTransformer's embeddings): the error
+    names that argument instead of listing every size-like one."""
+    parameters = inspect.signature(builder).parameters
+    defaults = {key: parameters[key].default for key in config
+                if parameters[key].default is not inspect.Parameter.empty}
+    default_classes = parameters.get("num_classes")
+    default_classes = 1000 if default_classes is None or \
+        default_classes.default is inspect.Parameter.empty else default_classes.default
+    candidates = [("num_classes", default_classes, num_classes)] + [
+        (key, defaults[key], value) for key, value in config.items() if key in defaults]
+    candidates = [(key, default, value) for key, default, value in candidates
+                  if not _equal(default, value)]
+    if len(candidates) <= 1:
+        return candidates[0][0] if candidates else "num_classes"
+    sizes = []
+    for key, default, _ in candidates:
+        changed = {"num_classes": num_classes, **config, key: default}
+        try:
+            trial = _meta_build(builder, changed.pop("num_classes"), changed)
+        except (ValueError, TypeError):  # the default clashes with another argument
+            trial = None
+        sizes.append(math.inf if trial is None else
+                     sum(parameter.numel() for parameter in trial.parameters()))
+    return min(zip(sizes, range(len(sizes)), candidates))[2][0]
+
+
+def _equal(default, value) -> bool:
+    # A numpy array or tensor compares element by element; it differs from a default list.
+    try:
+        return bool(default == value)
+    except (TypeError, ValueError, RuntimeError):
+        return False
 
 
 def _load_families() -> None:

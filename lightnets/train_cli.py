@@ -17,14 +17,30 @@ import torch.distributed as dist
 
 from lightnets._checks import check_choice, check_int
 from lightnets.checkpoint import CheckpointError, CheckpointLock, NonFiniteLoss, check_writable
-from lightnets.train import (
-    _format_row, check_device, check_fit_arguments, export_model, fit,
-)
+from lightnets.train import TrainConfig, _format_row, check_device, export_model, fit
 from lightnets.utils import seed_everything
 
 
 
 DATA_CLASSES = {"shapes": 5, "digits": 10}  # len(SHAPE_CLASSES), len(DIGIT_CLASSES)
+# Families whose models do not take images, and the script that trains them on their own data.
+OWN_SCRIPTS = {
+    "tab_transformer": "python -m lightnets.experiments.tab_transformer train --model {name}",
+}
+
+
+def check_image_model(name: str) -> str:
+    """``name`` must be a registered model that takes images (what this command trains); a tabular
+    model gets a ValueError pointing to its own experiment script."""
+    from lightnets.registry import model_spec
+
+    family = model_spec(name).family
+    if family in OWN_SCRIPTS:
+        raise ValueError(
+            f"--model {name} takes table columns (categorical and continuous), not images, so "
+            "this command cannot train it; its experiment script does, on its credit data: "
+            f"{OWN_SCRIPTS[family].format(name=name)} [--model-arg KEY=VALUE] [--epochs N]")
+    return name
 
 
 def make_datasets(name: str, resolution: int, train_size: int, val_size: int, seed: int):
@@ -100,13 +116,15 @@ def _main(args, argv: list) -> list[dict]:
     from lightnets.registry import create_model
 
     # Everything that can be checked is checked before any data is generated or trained on.
-    check_fit_arguments(args.epochs, args.batch_size, args.lr, args.weight_decay, args.optimizer,
-                        0.5, 0.0, args.seed, args.workers)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         weight_decay=args.weight_decay, optimizer=args.optimizer, seed=args.seed,
+                         num_workers=args.workers)
     check_int("--resolution", args.resolution, low=8, high=1024)
     check_int("--train-size", args.train_size, low=1, high=10**6)
     check_int("--val-size", args.val_size, low=1, high=10**6)
     if args.device is not None:
         check_device(args.device)
+    check_image_model(args.model)
     if args.export and not args.checkpoint:
         raise ValueError("--export needs --checkpoint (the file it slims down)")
     classes = DATA_CLASSES[args.data]
@@ -123,10 +141,10 @@ def _main(args, argv: list) -> list[dict]:
         if args.checkpoint and int(os.environ.get("RANK", "0")) == 0:
             # Owned from now on: a second run on the same file fails at once, not after its data.
             stack.enter_context(CheckpointLock(args.checkpoint))
-        return _train(args, argv, model, model_config)
+        return _train(args, argv, model, model_config, config)
 
 
-def _train(args, argv: list, model, model_config: dict) -> list[dict]:
+def _train(args, argv: list, model, model_config: dict, config: TrainConfig) -> list[dict]:
     import shlex
 
     train_set, val_set = make_datasets(args.data, args.resolution, args.train_size, args.val_size,
@@ -135,11 +153,9 @@ def _train(args, argv: list, model, model_config: dict) -> list[dict]:
               "data": {"name": args.data, "resolution": args.resolution,
                        "train_size": args.train_size, "val_size": args.val_size,
                        "seed": args.seed}}
-    history = fit(model, train_set, val_set, epochs=args.epochs, batch_size=args.batch_size,
-                  lr=args.lr, weight_decay=args.weight_decay, optimizer=args.optimizer,
-                  seed=args.seed, device=args.device, checkpoint=args.checkpoint,
-                  resume=not args.restart, progress=not args.no_progress,
-                  num_workers=args.workers, model_config=model_config, record=record)
+    history = fit(model, train_set, val_set, config, device=args.device,
+                  checkpoint=args.checkpoint, resume=not args.restart,
+                  progress=not args.no_progress, model_config=model_config, record=record)
     distributed = dist.is_available() and dist.is_initialized()
     if not distributed or dist.get_rank() == 0:
         print(_format_row(history[-1]))

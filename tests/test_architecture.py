@@ -5,8 +5,15 @@ Bottom to top: ``_checks``/``_io``/``_torch``/``_distributed`` → ``layers`` �
 (with ``pretrained``, which its ``pretrained=True`` calls) → the
 modules that use models (``cost``, ``cam``, ``scaling``, ``data``, ``train``, ``memory``,
 ``quantize``, ``manifold``, ``zoo``, ``experiments``, ``utils`` and the public face
-``lightnets/__init__``, which only re-exports them) → ``plots``/``widgets`` → the notebooks.
+``lightnets/__init__``, which only re-exports them) → ``plots`` → ``widgets`` → the notebooks.
 A module not named here is on the floor of the modules that use models.
+
+One home per kind: every figure builder is in ``plots/``, every widget in ``widgets/``, every cost
+formula in ``cost/``, and each package's ``__init__`` is only a face over its modules.
+
+Inside ``lightnets.deploy`` the same rule holds one level down: BatchNorm folding → the ONNX
+Runtime wrapper (which exports the folded copy) → int8 (which quantizes that export) → the face
+``lightnets.deploy``, which dispatches to them and which none of them imports.
 """
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "lightnets"
 
 FLOORS = {"_checks": 0, "_io": 0, "_torch": 0, "_distributed": 0, "layers": 1, "models": 2, "registry": 3,
-          "pretrained": 3, "plots": 5, "widgets": 5}
+          "pretrained": 3, "plots": 5, "widgets": 6}
 USES_MODELS = 4
 
 
@@ -28,6 +35,10 @@ def _module_name(path: Path) -> str:
 
 
 MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+DEPLOY_FLOORS = {"lightnets.deploy.folding": 0, "lightnets.deploy.onnx_runtime": 1,
+                 "lightnets.deploy.int8": 2, "lightnets.deploy": 3}
 
 
 def floor(module: str) -> int:
@@ -107,7 +118,50 @@ def test_no_import_cycles():
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
+def test_deploy_modules_import_only_the_ones_below_them_and_never_the_face():
+    assert set(DEPLOY_FLOORS) == {m for m in MODULES if m.startswith("lightnets.deploy")}, (
+        "a new module in lightnets.deploy needs its place in DEPLOY_FLOORS")
+    upward = [f"{module} imports {target} at line {line}"
+              for module, edges in imports().items() if module in DEPLOY_FLOORS
+              for target, line in edges
+              if DEPLOY_FLOORS.get(target, -1) >= DEPLOY_FLOORS[module]]
+    assert not upward, "upward imports in lightnets.deploy:\n" + "\n".join(upward)
+
+
 @pytest.mark.parametrize("source, target", [("lightnets.layers", "lightnets.models.base"),
                                             ("lightnets.models.efficientnet", "lightnets.scaling")])
 def test_an_upward_import_would_be_caught(source, target):
     assert floor(target) > floor(source)
+
+
+def test_no_top_level_module_outside_its_home():
+    top = sorted(p.stem for p in PACKAGE.glob("*.py"))
+    strays = [name for name in top
+              if name.startswith(("plots_", "widgets_")) or name.endswith("_cost")]
+    assert not strays, f"these belong in plots/, widgets/ or cost/: {strays}"
+
+
+@pytest.mark.parametrize("package", ["plots", "widgets"])
+def test_a_package_init_is_only_a_face(package):
+    """Imports, a docstring and ``__all__``: no builder is defined in the face itself."""
+    path = PACKAGE / package / "__init__.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    defined = [node.name for node in tree.body
+               if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))]
+    assert not defined, f"{path.name} of {package} defines {defined}: move them to a module"
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 150
+
+
+@pytest.mark.parametrize("package", ["plots", "widgets"])
+def test_the_face_shows_every_public_function_of_its_modules(package):
+    import importlib
+    import inspect
+
+    face = importlib.import_module(f"lightnets.{package}")
+    missing = []
+    for path in sorted((PACKAGE / package).glob("[!_]*.py")):
+        module = importlib.import_module(f"lightnets.{package}.{path.stem}")
+        for name in getattr(module, "__all__", ()):
+            if inspect.isfunction(getattr(module, name)) and name not in face.__all__:
+                missing.append(f"{path.stem}.{name}")
+    assert not missing, f"lightnets.{package} does not show: {missing}"

@@ -44,12 +44,10 @@ def _outputs(path: Path) -> list:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The book, built once from a clean folder: (output folder, pages, seconds it took)."""
-    out = tmp_path_factory.mktemp("book") / "book"
-    start = time.perf_counter()
-    pages = book.build(out)
-    return out, pages, time.perf_counter() - start
+def built(book_built):
+    """The book, built once per session from a clean folder (tests/conftest.py; the Korean
+    edition's tests read the same build): (output folder, pages, seconds it took)."""
+    return book_built
 
 
 def test_reading_order_is_the_readmes():
@@ -98,7 +96,7 @@ def test_each_widget_is_a_note_with_its_readout_and_static_figure(built):
     """Where a widget stands, the book shows the note, the widget's readout at its default values
     (the package's own render at those values) and the figure the notebook draws for it."""
     from lightnets import widgets as lw
-    from lightnets.widgets_densenet import render_growth_depth
+    from lightnets.widgets import render_growth_depth
 
     defaults = {"01": [lw.render_width_resolution(0.5, 160)], "02": [lw.render_spiral(5, 0)[1]],
                 "04": [lw.render_compound(1.2, 1.1, 1.15, 1.0)],

@@ -28,7 +28,7 @@ import pytest
 
 from lightnets import widgets as lw
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -59,7 +59,7 @@ def _expected(notebook: str, values: list) -> dict:
         return {"images": [lw.render_compound_plot(*values)],
                 "html": [lw.render_compound(*values)]}
     if notebook.startswith("07"):
-        from lightnets.widgets_densenet import render_growth_depth
+        from lightnets.widgets.densenet import render_growth_depth
         return {"images": [], "html": [render_growth_depth(*values)]}
     raise AssertionError(f"no expectation for {notebook}")
 

@@ -62,6 +62,7 @@ def test_digits_without_scikit_learn_name_the_missing_package(monkeypatch):
         Digits("test", 32)
 
 
+@pytest.mark.slow
 def test_digits_split_all_1797_uci_digits_75_25_with_masks():
     train, test = Digits("train", 32), Digits("test", 32)
     assert len(train) + len(test) == 1797 and len(test) == 449  # load_digits: 1797 8×8 images

@@ -3,6 +3,8 @@ reuse, early exits and their experiment script, plots, explorer and exercises.""
 
 import json
 import math
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +12,8 @@ import torch
 from torch import nn
 
 import lightnets
-from lightnets import early_exit, plots_densenet, widgets_densenet
-from lightnets.densenet_cost import (
+from lightnets import early_exit, plots, widgets
+from lightnets.cost.densenet import (
     TABLE_2_BC,
     channels_into_layer,
     dense_layer_cost,
@@ -20,6 +22,7 @@ from lightnets.densenet_cost import (
 )
 from lightnets.exercises import ____, lesson07
 from lightnets.experiments import early_exit as experiment
+from lightnets import train
 from lightnets.feature_reuse import feature_reuse
 from lightnets.memory import training_activation_memory
 from lightnets.models.densenet import _table_1_blocks
@@ -222,6 +225,7 @@ def test_multi_exit_forward_returns_one_logits_per_exit():
         multi(torch.randn(1, 3, 32, 32), up_to=4)
 
 
+@pytest.mark.slow
 def test_experiment_script_tiny_budget_writes_provenance_and_resumes(tmp_path):
     argv = [
         "--directory",
@@ -247,8 +251,9 @@ def test_experiment_script_tiny_budget_writes_provenance_and_resumes(tmp_path):
     assert np.asarray(multi["confidence"]).shape == (3, 10) and len(stored["labels"]) == 10
     path = tmp_path / multi["checkpoint"]
     state = torch.load(path, weights_only=True)
+    assert state["format"] == train.CHECKPOINT_FORMAT  # the one checkpoint format
     assert "optimizer" not in state and all(
-        v.dtype == torch.float16 for v in state["weights"].values() if v.is_floating_point()
+        v.dtype == torch.float16 for v in state["model"].values() if v.is_floating_point()
     )
     assert not list(tmp_path.glob("checkpoints/*.partial.pt"))
     before = path.stat().st_mtime_ns
@@ -272,26 +277,36 @@ def test_saved_results_hold_two_seeds_of_every_model():
     }
 
 
+def test_saved_checkpoints_load_in_the_one_checkpoint_format_and_match_the_results():
+    results = experiment.load_results()
+    for run in results["runs"]:
+        path = experiment.DEFAULT_DIRECTORY / run["checkpoint"]
+        state = train.load_checkpoint(path)  # the content hash is checked on the way
+        assert state["history"][-1]["train_loss"] == run["final_train_loss"], path
+        model = experiment.load_trained(path)
+        assert sum(p.numel() for p in model.parameters()) == run["params"], path
+
+
 # --- plots, explorer, exercises ------------------------------------------------------------------
 
 
 def test_plots_return_what_they_drew():
     import matplotlib.pyplot as plt
 
-    fig, data = plots_densenet.feature_reuse_heatmap(
+    fig, data = plots.feature_reuse_heatmap(
         {"block 1": np.array([[1.0, 2.0], [np.nan, 3.0]])}
     )
     assert data["range"] == (1.0, 3.0)
     sweeps = {0: [{"mean_macs": 2e6, "accuracy": 0.5}, {"mean_macs": 1e6, "accuracy": 0.4}]}
-    fig2, drawn = plots_densenet.early_exit_curves(sweeps, {0: [(1e6, 0.3)]})
+    fig2, drawn = plots.early_exit_curves(sweeps, {0: [(1e6, 0.3)]})
     assert drawn[0]["macs"] == [1.0, 2.0] and drawn[0]["single_accuracy"] == [0.3]
-    fig3, shown = plots_densenet.exit_examples(
+    fig3, shown = plots.exit_examples(
         np.zeros((4, 3, 8, 8)), np.array([0, 1, 0, 1]), [0, 1, 0, 1], ["a", "b"], per_exit=2
     )
     assert shown == {0: [0, 2], 1: [1, 3]}
-    fig4, values = plots_densenet.memory_bars({"a": 2**20, "b": 2**21})
+    fig4, values = plots.memory_bars({"a": 2**20, "b": 2**21})
     assert values == {"a": 1.0, "b": 2.0}
-    fig5, curves = plots_densenet.cost_vs_growth_depth(
+    fig5, curves = plots.cost_vs_growth_depth(
         densenet_bc_cost, (12,), (40, 100), current=(12, 100)
     )
     assert curves["current"][2] == densenet_bc_cost(100, 12).params
@@ -300,9 +315,9 @@ def test_plots_return_what_they_drew():
 
 
 def test_growth_depth_explorer_renders_the_closed_form():
-    text = widgets_densenet.render_growth_depth(12, 100)
+    text = widgets.render_growth_depth(12, 100)
     assert f"{densenet_bc_cost(100, 12).params / 1e6:.3f} M" in text and "Table 2" in text
-    box = widgets_densenet.growth_depth_widget(12, 100)
+    box = widgets.growth_depth_widget(12, 100)
     k_slider, depth_slider = box.children[0].children
     depth_slider.value = 40
     assert f"{densenet_bc_cost(40, 12).params / 1e6:.3f} M" in box.children[1].value
@@ -319,28 +334,66 @@ def test_lesson07_exercises_accept_their_solutions_and_explain_mistakes():
     assert math.isclose(lesson07._bottleneck_break_even(), 87)
 
 
+@pytest.mark.slow
 def test_experiment_interrupted_mid_model_resumes_to_the_same_weights(tmp_path, monkeypatch):
     training = {**experiment.TRAINING, "train_size": 16, "epochs": 2}
     train_set, _ = experiment.datasets(0, {**training, "test_size": 4})
     experiment.train_model("single1", 0, tmp_path / "whole", train_set, training, experiment.MODEL)
     saves = []
-    real_save = experiment._save
+    real_save = train.save_checkpoint
 
     def interrupted(path, state):
         real_save(path, state)
         saves.append(path)
         raise KeyboardInterrupt  # killed right after the first epoch was saved
 
-    monkeypatch.setattr(experiment, "_save", interrupted)
+    monkeypatch.setattr(train, "save_checkpoint", interrupted)
     with pytest.raises(KeyboardInterrupt):
         experiment.train_model("single1", 0, tmp_path / "cut", train_set, training, experiment.MODEL)
     assert saves[0].name.endswith(".partial.pt")
-    monkeypatch.setattr(experiment, "_save", real_save)
+    monkeypatch.setattr(train, "save_checkpoint", real_save)
     experiment.train_model("single1", 0, tmp_path / "cut", train_set, training, experiment.MODEL)
     whole = experiment.load_state(tmp_path / "whole" / "checkpoints" / "seed0_single1.pt")
     resumed = experiment.load_state(tmp_path / "cut" / "checkpoints" / "seed0_single1.pt")
-    assert all(torch.equal(whole["weights"][k], resumed["weights"][k]) for k in whole["weights"])
+    assert all(torch.equal(whole["model"][k], resumed["model"][k]) for k in whole["model"])
     with pytest.raises(ValueError, match="--epochs"):
         experiment.train_model(
             "single1", 0, tmp_path / "cut", train_set, {**training, "epochs": 3}, experiment.MODEL
         )
+
+
+def test_train_model_is_the_loop_the_committed_results_were_trained_with():
+    """The committed early-exit run was trained by a loop of its own, before lightnets.train ran
+    it; that loop, written out here, and train_model give the same losses and weights."""
+    from lightnets.train import learning_rate
+
+    training = {**experiment.TRAINING, "train_size": 100, "epochs": 2}  # 64 + a short batch of 36
+    train_set, _ = experiment.datasets(1, {**training, "test_size": 4})
+    lightnets.seed_everything(1)
+    model = experiment.build("multi", len(train_set.class_names))
+    opt = torch.optim.AdamW(model.parameters(), lr=training["lr"],
+                            weight_decay=training["weight_decay"])
+    batch, steps = training["batch_size"], math.ceil(100 / training["batch_size"])
+    total, warmup = 2 * steps, round(training["warmup_epochs"] * steps)
+    images, labels = train_set.batch(range(100))[:2]
+    losses = []
+    for epoch in range(2):
+        order = torch.randperm(100, generator=torch.Generator().manual_seed(1 * 1009 + epoch))
+        loss_sum = 0.0
+        for step, start in enumerate(range(0, 100, batch), start=epoch * steps):
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(step, total, training["lr"], warmup)
+            index = order[start:start + batch]
+            loss = experiment.exit_loss(model(images[index]), labels[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(index)
+        losses.append(loss_sum / 100)
+    with tempfile.TemporaryDirectory() as directory:
+        history = experiment.train_model("multi", 1, Path(directory), train_set, training,
+                                         experiment.MODEL)
+        trained = experiment.load_state(Path(directory) / "checkpoints" / "seed1_multi.pt")
+    assert [row["train_loss"] for row in history] == losses
+    assert all(torch.equal(trained["model"][k], v.half() if v.is_floating_point() else v)
+               for k, v in model.state_dict().items())

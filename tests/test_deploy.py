@@ -123,6 +123,7 @@ def test_a_sequential_subclass_with_its_own_forward_is_not_folded():
         assert max_relative_difference(deployed(x), model(x)) < 1e-6
 
 
+@pytest.mark.slow
 def test_torchscript_freezes_a_traced_model_with_the_same_outputs():
     model = randomise_batchnorm(lightnets.create_model("shufflenet_v2_x0_5", num_classes=10)).eval()
     x = small_input(model)
@@ -151,6 +152,7 @@ def test_deploy_rejects_what_is_not_a_module():
         deploy(lambda x: x)
 
 
+@pytest.mark.slow
 def test_compile_wraps_the_folded_copy_without_compiling_yet():
     # torch.compile is lazy: wrapping is instant, the first call compiles (too slow for a test).
     compiled = deploy(lightnets.create_model("squeezenet1_1", num_classes=10), compile=True)

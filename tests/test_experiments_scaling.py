@@ -35,6 +35,7 @@ def tiny_results(tmp_path_factory):
     return directory, results
 
 
+@pytest.mark.slow
 def test_experiment_writes_command_seed_versions_and_one_row_per_run(tiny_results):
     directory, results = tiny_results
     stored = experiment.load_results(directory)
@@ -51,6 +52,7 @@ def test_experiment_writes_command_seed_versions_and_one_row_per_run(tiny_result
     assert not list(directory.glob("checkpoints/*.partial.pt"))
 
 
+@pytest.mark.slow
 def test_experiment_checkpoints_hold_no_optimizer_and_load_weights_only(tiny_results):
     directory, _ = tiny_results
     state = torch.load(directory / "checkpoints" / "base.pt", weights_only=True)
@@ -58,6 +60,7 @@ def test_experiment_checkpoints_hold_no_optimizer_and_load_weights_only(tiny_res
     assert all(t.dtype in (torch.float16, torch.int64) for t in state["model"].values())
 
 
+@pytest.mark.slow
 def test_experiment_resumes_without_retraining_finished_runs(tiny_results):
     directory, first = tiny_results
     stamps = {p.name: p.stat().st_mtime_ns for p in directory.glob("checkpoints/*.pt")}
@@ -67,6 +70,7 @@ def test_experiment_resumes_without_retraining_finished_runs(tiny_results):
     assert [r["val_accuracy"] for r in again["runs"]] == [r["val_accuracy"] for r in first["runs"]]
 
 
+@pytest.mark.slow
 def test_experiment_macs_in_results_equal_profile_of_the_loaded_models(tiny_results):
     import lightnets
 
@@ -79,18 +83,21 @@ def test_experiment_macs_in_results_equal_profile_of_the_loaded_models(tiny_resu
         assert lightnets.profile(model, (1, 3, side, side)).macs == row["macs"]
 
 
+@pytest.mark.slow
 def test_experiment_curves_start_at_the_base(tiny_results):
     _, results = tiny_results
     for kind, rows in experiment.curves(results).items():
         assert rows[0]["kind"] == "base" and rows[-1]["kind"] == kind
 
 
+@pytest.mark.slow
 def test_experiment_run_live_subset_trains_base_and_each_kind(tmp_path):
     rows = experiment.run_live(tmp_path, phi=1, training=TINY)
     assert [row["kind"] for row in rows] == ["base", "depth", "width", "resolution", "compound"]
     assert all(0 <= row["val_accuracy"] <= 1 for row in rows)
 
 
+@pytest.mark.slow
 def test_experiment_load_scaled_models_names_a_missing_phi(tiny_results):
     directory, _ = tiny_results
     with pytest.raises(ValueError, match="phi"):
@@ -123,6 +130,7 @@ def test_plots_accuracy_vs_macs_draws_each_curve_from_the_results():
         assert series["name"][0] == "base" and series["macs"] == sorted(series["macs"])
 
 
+@pytest.mark.slow
 def test_experiment_fig7_scaled_cams_share_scenes_and_score_the_pointing_game():
     import matplotlib.pyplot as plt
 

@@ -22,6 +22,7 @@ import lightnets
 from lightnets import train, train_cli
 from lightnets.checkpoint import CheckpointError
 from lightnets.data import Shapes
+from lightnets.experiments import RESULTS_DIRECTORY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMAND = [sys.executable, "-m", "lightnets.train", "--model", "mobilenet_v1",
@@ -29,6 +30,7 @@ COMMAND = [sys.executable, "-m", "lightnets.train", "--model", "mobilenet_v1",
            "--val-size", "8", "--epochs", "16", "--batch-size", "8", "--device", "cpu",
            "--no-progress"]
 ENVIRONMENT = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ROOT}
+ONE_EPOCH = train.TrainConfig(epochs=1, batch_size=8)
 
 
 def tiny_model():
@@ -44,7 +46,7 @@ def tiny_sets():
 def checkpoint(tiny_sets, tmp_path):
     """A real one-epoch checkpoint; its weights are recognisable (a constant-filled bias)."""
     model, path = tiny_model(), tmp_path / "run.pt"
-    train.fit(model, *tiny_sets, epochs=1, batch_size=8, device="cpu", progress=False,
+    train.fit(model, *tiny_sets, ONE_EPOCH, device="cpu", progress=False,
               checkpoint=path, model_config={"num_classes": 5, "width_mult": 0.25})
     return path
 
@@ -59,6 +61,7 @@ def wait_for(condition, timeout=60.0):
 # --- kill -9 and a second run --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_kill_9_mid_epoch_then_resume_gives_the_weights_of_an_uninterrupted_run(tmp_path):
     killed, whole = tmp_path / "killed.pt", tmp_path / "whole.pt"
     run = subprocess.Popen([*COMMAND, "--checkpoint", str(killed)], env=ENVIRONMENT,
@@ -158,7 +161,7 @@ def test_a_missing_key_is_a_clear_error_not_a_key_error(checkpoint, tiny_sets):
     del state["optimizer"]
     train.save_checkpoint(checkpoint, state)
     with pytest.raises(CheckpointError, match="cannot be resumed: it has no optimizer"):
-        train.fit(tiny_model(), *tiny_sets, epochs=1, batch_size=8, progress=False, device="cpu",
+        train.fit(tiny_model(), *tiny_sets, ONE_EPOCH, progress=False, device="cpu",
                   checkpoint=checkpoint)
 
 
@@ -171,7 +174,7 @@ def test_a_stored_model_config_is_validated_like_any_other(checkpoint):
 
 
 def test_the_committed_checkpoints_without_a_hash_still_load():
-    path = os.path.join(ROOT, "lightnets/experiments/results/cam/shapes_mobilenet_v1_128px.pt")
+    path = RESULTS_DIRECTORY / "cam" / "shapes_mobilenet_v1_128px.pt"
     state = train.load_checkpoint(path)
     assert state["format"] == "lightnets.train/1" and "content_sha256" not in state
     assert train.load_model(path).classifier[-1].out_features == 5
@@ -228,7 +231,7 @@ def test_stale_temporary_files_are_removed_and_fresh_ones_kept(tiny_sets, tmp_pa
     stale.write_bytes(b"half")
     fresh.write_bytes(b"half")
     os.utime(stale, (time.time() - 3600, time.time() - 3600))
-    train.fit(tiny_model(), *tiny_sets, epochs=1, batch_size=8, progress=False, device="cpu",
+    train.fit(tiny_model(), *tiny_sets, ONE_EPOCH, progress=False, device="cpu",
               checkpoint=tmp_path / "run.pt")
     assert not stale.exists() and fresh.exists()
 
@@ -290,7 +293,7 @@ def test_a_read_only_location_is_refused_before_training(tiny_sets, mounted):
 
     with pytest.raises(CheckpointError, match=r"cannot be written: Read-only file system.*"
                                               r"choose a location you can write to"):
-        train.fit(tiny_model(), Counting(), None, epochs=1, batch_size=8, progress=False,
+        train.fit(tiny_model(), Counting(), None, ONE_EPOCH, progress=False,
                   device="cpu", checkpoint=read_only / "run.pt")
     assert calls == []  # not one image was read
 
@@ -298,7 +301,7 @@ def test_a_read_only_location_is_refused_before_training(tiny_sets, mounted):
 def test_a_full_disk_is_refused_before_training_with_the_space_needed(tiny_sets, mounted):
     small = mounted("size=64k")
     with pytest.raises(CheckpointError, match=r"needs about [\d.]+ MiB free .* has 0.\d MiB"):
-        train.fit(tiny_model(), *tiny_sets, epochs=1, batch_size=8, progress=False,
+        train.fit(tiny_model(), *tiny_sets, ONE_EPOCH, progress=False,
                   device="cpu", checkpoint=small / "run.pt")
     assert os.listdir(small) == []
 

@@ -134,9 +134,9 @@ def _pointing():
 
 
 def _compound():
-    from lightnets import widgets
+    from lightnets import scaling
 
-    return plots.compound_curve(widgets.compound_state(1.2, 1.1, 1.15, 1.0))
+    return plots.compound_curve(scaling.compound_state(1.2, 1.1, 1.15, 1.0))
 
 
 def _by_kind():
@@ -203,9 +203,9 @@ def _cam_diagram():
 
 
 def _cost_vs_multipliers():
-    from lightnets import widgets
+    from lightnets import scaling
 
-    return plots.cost_vs_multipliers([0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224], widgets.mobilenet_v1_cost,
+    return plots.cost_vs_multipliers([0.25, 0.5, 0.75, 1.0], [128, 160, 192, 224], scaling.mobilenet_v1_cost,
                                      current=(0.5, 160))
 
 
@@ -228,7 +228,7 @@ def _separable_filters():
 
 
 FIGURES = [
-    pytest.param(_zoo, id="00_params_vs_macs_zoo"),
+    pytest.param(_zoo, id="00_params_vs_macs_zoo", marks=pytest.mark.slow),  # profiles the zoo
     pytest.param(_alpha_ladder, id="00_params_vs_macs_alpha_ladder"),
     pytest.param(_cost_vs_multipliers, id="01_cost_vs_multipliers"),
     pytest.param(_paper_tradeoff, id="01_accuracy_vs_cost"),
@@ -358,7 +358,8 @@ def test_place_labels_refuses_when_there_is_no_room():
         plt.close(fig)
 
 
-@pytest.mark.parametrize("build", [_zoo, _alpha_ladder], ids=["zoo", "alpha_ladder"])
+@pytest.mark.parametrize("build", [pytest.param(_zoo, id="zoo", marks=pytest.mark.slow),
+                                   pytest.param(_alpha_ladder, id="alpha_ladder")])
 def test_notebook00_log_axes_are_ticked_in_plain_numbers(build):
     """issue 19: log axes once ticked notebook 00 as "6×10⁻¹"; now in plain numbers (0.5, 1, 2)."""
     fig, _ = build()

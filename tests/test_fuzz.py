@@ -5,14 +5,25 @@ call that runs past ``CALL_SECONDS`` (a hang).
 
 Repeatable: ``derandomize=True`` (the same examples on every run) and ``database=None`` (nothing
 written to disk). The last test checks that the module made at least ``MINIMUM_CALLS`` calls.
+
+Warnings are not errors here: a documented conversion (cam casting a float64 batch to the model's
+float32, say) warns and goes on, and test_bad_input.py checks each warning's text.
+
+A new public function joins the fuzz as one :class:`EntryPoint` in ``ENTRY_POINTS`` (see the end
+of the "entry points" section): its arguments' good and bad values, and what a result must be.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import math
 import os
 import signal
 import sys
+import warnings
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -21,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lightnets
-from lightnets import cam, data, manifold, memory, quantize, scaling, train, train_cli
+from lightnets import cam, data, imagenet, manifold, memory, quantize, scaling, train, train_cli
 from lightnets.checkpoint import CheckpointError
 
 CALL_SECONDS = 20  # generous on a busy 2-core machine; a hang runs for minutes
@@ -30,6 +41,7 @@ MINIMUM_CALLS = 2000
 # merges. The lead re-enables them by emptying this set.
 
 COUNTS = {"calls": 0, "results": 0, "clean_errors": 0}
+WARNED: list[str] = []  # the warnings of the last call, for checks of a silent result
 FUZZ_TESTS_RUN = set()
 
 
@@ -59,8 +71,11 @@ def call(function, *args, names=(), errors=(ValueError, TypeError), **kwargs):
     names = tuple(names) or tuple(kwargs)
     COUNTS["calls"] += 1
     try:
-        with time_limit(CALL_SECONDS):
+        with time_limit(CALL_SECONDS), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)  # documented conversions; see above
+            WARNED.clear()
             result = function(*args, **kwargs)
+        WARNED.extend(str(warning.message) for warning in caught)
     except errors as error:
         message = str(error)
         assert any(name in message for name in names), \
@@ -79,10 +94,14 @@ def _record(request):
 
 # --- values a careless or curious learner might pass ---------------------------------------------
 
+# Python's integers have no bound; torch's sizes, indices and seeds stop at int64.
+past_int64 = st.sampled_from([2**63, 2**64, 10**80, -(2**63) - 1])
+# Below int64 but far past any memory, or past int64 once multiplied by a layer's other side.
+int64_edges = st.sampled_from([2**31, 2**40, 2**62, 2**63 - 1])
 weird = st.one_of(
     st.none(), st.booleans(), st.text(max_size=4), st.lists(st.integers(0, 3), max_size=2),
     st.just(float("nan")), st.just(float("inf")), st.just(-float("inf")), st.just(10**30),
-    st.just(torch.ones(2)),
+    st.just(torch.ones(2)), past_int64,
 )
 small_ints = st.integers(-3, 40)
 
@@ -139,6 +158,7 @@ def model_calls(draw):
 
 @fuzz_settings(260)
 @given(model_calls())
+@pytest.mark.slow
 def test_fuzz_create_model(arguments):
     name, config = arguments
     ok, model = call(lightnets.create_model, name, names=("name", "num_classes", *config,
@@ -167,6 +187,7 @@ ratio_pairs = st.tuples(st.floats(0.1, 0.2), st.floats(0.2, 0.3))
     classes=(st.lists(st.sampled_from(data.SHAPE_CLASSES), min_size=1, max_size=3, unique=True),
              st.one_of(st.lists(st.sampled_from(data.SHAPE_CLASSES + ("hexagon",)), max_size=3),
                        weird))))
+@pytest.mark.slow
 def test_fuzz_shapes(kwargs):
     ok, shapes = call(data.Shapes, **kwargs)
     if ok:
@@ -295,7 +316,7 @@ def test_fuzz_random_maps_and_overlay(shape, seed, alpha, colormap):
     if ok:
         assert maps.shape == tuple(shape)
     image = torch.rand(3, 8, 8) if not isinstance(shape, list) or len(shape) != 3 else \
-        torch.rand(shape)
+        torch.rand([max(side, 0) for side in shape])  # the image itself never has a bad shape
     ok, picture = call(cam.overlay, image, torch.rand(8, 8), alpha, colormap,
                        names=("alpha", "colormap", "image", "heatmap"))
     if ok:
@@ -316,9 +337,15 @@ TRAIN_SET = data.Shapes(8, 32, seed=0)
     label_smoothing=(st.floats(0, 0.5), probabilities),
     device=(st.sampled_from(["cpu", None]),
             st.one_of(st.sampled_from(["cuda", "cuda:7", "tpu", "mps"]), weird))))
+@pytest.mark.slow
 def test_fuzz_fit(kwargs):
     model = lightnets.create_model("mobilenet_v1", num_classes=5, width_mult=0.25)
-    ok, history = call(train.fit, model, TRAIN_SET, None, **kwargs, progress=False)
+
+    def fit(device, **settings):  # a bad setting fails where the TrainConfig is made
+        return train.fit(model, TRAIN_SET, None, train.TrainConfig(**settings), device=device,
+                         progress=False)
+
+    ok, history = call(fit, **kwargs)
     if ok:
         assert len(history) == kwargs["epochs"]
         assert all(math.isfinite(row["train_loss"]) for row in history)
@@ -351,6 +378,7 @@ CLI_VALUES = {
 
 @fuzz_settings(120)
 @given(st.dictionaries(st.sampled_from(sorted(CLI_VALUES)), st.integers(0, 10), max_size=4))
+@pytest.mark.slow
 def test_fuzz_train_command_line(choices):
     argv = ["--no-progress", "--resolution", "32", "--train-size", "4", "--val-size", "2",
             "--epochs", "1", "--batch-size", "4", "--model", "mobilenet_v1",
@@ -468,6 +496,7 @@ good_points = st.builds(lambda r, seed: np.random.default_rng(seed).normal(size=
                  turns=(st.floats(0.5, 3), reals),
                  n_points=(st.integers(2, 50), st.one_of(st.integers(-1, 1), weird)),
                  tol=(st.floats(0, 1e-3), reals)))
+@pytest.mark.slow
 def test_fuzz_manifold(kwargs):
     points, embedding, n, turns, n_points, tol = kwargs.values()
     names = ("points", "embedding", "recovered", "n", "turns", "n_points", "tol", "seed",
@@ -496,6 +525,7 @@ def test_fuzz_manifold(kwargs):
                                     st.sampled_from([0, 16, 32]), st.sampled_from([8, 48])),
                           st.lists(st.integers(1, 40), max_size=5), weird)),
     bytes_per_value=(st.integers(1, 4), st.one_of(st.integers(-1, 0), weird))))
+@pytest.mark.slow
 def test_fuzz_memory(kwargs):
     input_size, bytes_per_value = kwargs.values()
     names = ("input_size", "bytes_per_value", "steps")
@@ -605,6 +635,184 @@ def stubbed_experiments():
     patch.setattr(bottleneck_ablation, "atomic_write", lambda *a, **k: None)
     yield patch
     patch.undo()
+
+
+# --- entry points: every float dtype, every device, sizes past int64 and past the reduction ------
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One public function under fuzz. ``arguments`` draws its keyword arguments (usually with
+    :func:`arguments`: good values, and at most one bad one); a clean error must name one of
+    ``names`` (default: the keywords drawn); ``check(kwargs, result)`` asserts that a result is
+    sane. Bind positional arguments with ``functools.partial``."""
+
+    name: str
+    function: Callable
+    arguments: st.SearchStrategy
+    examples: int = 40
+    names: tuple = ()
+    check: Callable = lambda kwargs, result: None
+
+
+FLOAT_DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
+DEVICES = ["cpu", "cpu", "meta"] + (["cuda"] if torch.cuda.is_available() else [])
+# Sides around a stride-32 network's reduction: 1 px, below it (a 1×1 last feature map), at it,
+# just past it (2×2) and comfortably past it.
+SIDES = [1, 2, 7, 31, 32, 33, 64]
+
+
+@st.composite
+def any_tensors(draw, shape, integer=False):
+    """A tensor of ``shape`` (a strategy) in any float dtype (or int64) on any device type."""
+    dtype = draw(st.sampled_from([torch.int64] if integer else FLOAT_DTYPES))
+    seed = draw(st.integers(0, 100))
+    values = torch.rand(draw(shape), generator=torch.Generator().manual_seed(seed))
+    values = (10 * values).long() if integer else values
+    return values.to(dtype).to(draw(st.sampled_from(DEVICES)))
+
+
+any_images = any_tensors(st.tuples(st.integers(1, 2), st.just(3), st.sampled_from(SIDES),
+                                   st.sampled_from(SIDES)))
+any_maps = any_tensors(st.tuples(st.integers(1, 2), st.sampled_from(SIDES[:4]),
+                                 st.sampled_from(SIDES[:4])))
+any_vectors = any_tensors(st.tuples(st.integers(1, 4)))
+
+
+def check_maps(kwargs, maps):
+    x = kwargs["x"]
+    assert maps.shape == (x.shape[0], *x.shape[2:]) and maps.dtype == torch.float32
+    assert torch.isfinite(maps).all() and 0 <= maps.min() and maps.max() <= 1
+    # TINY's total stride is 32: up to 32 px on both sides its last map is 1×1, and the
+    # constant map that comes back must say so.
+    flat = max(x.shape[2:]) <= 32
+    assert flat == any("no spatial information" in text for text in WARNED), (x.shape, WARNED)
+
+
+def size_arguments(name: str) -> list[str]:
+    """The integer-valued keywords of a registered model: its sizes (num_classes, growth_rate,
+    embedding_dim ...), and categories, a list of them."""
+    builder = lightnets.registry.model_spec(name).builder
+    sizes = [key for key, parameter in inspect.signature(builder).parameters.items()
+             if type(parameter.default) is int]
+    return sizes + (["categories"] if "categories" in inspect.signature(builder).parameters else [])
+
+
+@st.composite
+def huge_sizes(draw):
+    """A model name and one of its size arguments at int64's edge or past it."""
+    name = draw(st.sampled_from(SMALL_MODELS + ["tab_transformer"]))
+    key = draw(st.sampled_from(size_arguments(name)))
+    value = draw(st.one_of(past_int64, int64_edges))
+    return {"name": name, key: [value] if key == "categories" else value}
+
+
+TINY_IMAGENET = lightnets.create_model("mobilenet_v1", width_mult=0.25).eval()  # 1000 classes
+
+
+@st.composite
+def any_photos(draw):
+    """A photo as a learner might hand one over: a real one, or an array or tensor of any layout,
+    channel count, dtype and range, at sizes around and below the crop."""
+    kind = draw(st.sampled_from(["real", "numpy", "tensor"]))
+    if kind == "real":
+        return data.photo(draw(st.sampled_from(data.PHOTO_NAMES))).image
+    side = (draw(st.sampled_from([1, 2, 7, 33])), draw(st.sampled_from([1, 5, 64])))
+    channels = draw(st.sampled_from([(), (1,), (2,), (3,), (4,), (5,)]))
+    dtype = draw(st.sampled_from(["uint8", "float32", "float64", "int64", "bool", "float16"]))
+    scale = draw(st.sampled_from([1.0, 255.0, -1.0, float("nan")]))
+    values = np.random.default_rng(draw(st.integers(0, 50))).random(side + channels) * scale
+    array = values.astype(dtype) if dtype != "bool" else values > 0.5
+    if kind == "tensor":
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        return tensor.permute(2, 0, 1) if tensor.dim() == 3 else tensor
+    return array
+
+
+def check_predictions(kwargs, result):
+    single = not isinstance(kwargs["images"], (list, tuple)) and not (
+        isinstance(kwargs["images"], torch.Tensor) and kwargs["images"].dim() == 4)
+    for prediction in [result] if single else result:
+        assert len(prediction.labels) == kwargs.get("k", 5)
+        assert all(0 <= p <= 1 for p in prediction.probabilities)
+
+
+huge_input_sizes = st.tuples(st.integers(1, 2), st.just(3), st.one_of(past_int64, int64_edges),
+                             st.sampled_from([32, 64]))
+
+ENTRY_POINTS = [
+    EntryPoint("cam_any_dtype_device_size", functools.partial(cam.cam, TINY), arguments(
+        x=(any_images, st.one_of(any_images, weird)), target=(good_targets, targets)),
+        examples=60, names=("x", "target", "model"), check=check_maps),
+    EntryPoint("grad_cam_any_dtype_device_size", functools.partial(cam.grad_cam, TINY), arguments(
+        x=(any_images, st.one_of(any_images, weird)), target=(good_targets, targets)),
+        examples=40, names=("x", "target", "layer", "model"), check=check_maps),
+    EntryPoint("cam_peaks_any_dtype_device", cam.peaks, st.fixed_dictionaries(
+        {"maps": st.one_of(any_maps, weird)}), examples=40,
+        check=lambda kwargs, result: result.shape == (len(kwargs["maps"]), 2)),
+    EntryPoint("cam_postprocess_any_dtype_device", cam.postprocess, arguments(
+        maps=(any_maps, st.one_of(any_maps, weird)),
+        size=(st.tuples(st.integers(1, 8), st.integers(1, 8)),
+              st.one_of(st.tuples(past_int64, st.just(8)), weird))), examples=40),
+    EntryPoint("quantize_any_dtype_device", quantize.quantize, arguments(
+        x=(any_vectors, st.one_of(any_vectors, weird)),
+        scale=(st.sampled_from([0.5, 0.1]), reals), zero_point=(st.integers(-5, 5), weird),
+        bounds=(st.just(quantize.INT8), st.tuples(past_int64, st.just(127)))), examples=40,
+        names=("x", "scale", "zero_point", "bounds")),
+    EntryPoint("dequantize_any_device", quantize.dequantize, arguments(
+        codes=(any_tensors(st.tuples(st.integers(1, 4)), integer=True),
+               st.one_of(any_vectors, weird)),
+        scale=(st.sampled_from([0.5, 0.1]), reals), zero_point=(st.integers(-5, 5), weird)),
+        examples=30),
+    EntryPoint("create_model_sizes_past_int64", lightnets.create_model, huge_sizes(),
+               examples=60, names=("name", "num_classes", "categories", "growth_rate", "depth",
+                                   "groups", "resolution", "embedding_dim", "num_continuous",
+                                   "num_layers", "num_heads")),
+    EntryPoint("profile_sizes_past_int64", functools.partial(lightnets.profile, TINY),
+               st.fixed_dictionaries({"input_size": huge_input_sizes}), examples=20),
+    EntryPoint("latency_sizes_past_int64", functools.partial(lightnets.latency, TINY, runs=1),
+               st.fixed_dictionaries({"input_size": huge_input_sizes}), examples=20),
+    EntryPoint("memory_sizes_past_int64", functools.partial(memory.inference_steps, TINY_V2),
+               st.fixed_dictionaries({"input_size": huge_input_sizes}), examples=20),
+    EntryPoint("random_maps_past_int64", cam.random_maps, arguments(
+        shape=(st.just((1, 4, 4)), st.tuples(st.just(1), past_int64, st.just(4))),
+        seed=(st.integers(0, 10), st.one_of(past_int64, int64_edges))), examples=30),
+    EntryPoint("pointing_game_past_int64", cam.pointing_game, arguments(
+        maps=(st.just(torch.rand(2, 5, 7)), st.one_of(any_maps, weird)),
+        masks=(st.just(torch.rand(2, 5, 7) > 0.5), st.one_of(any_maps.map(lambda m: m > 0.5),
+                                                             weird)),
+        tolerance=(st.integers(0, 3), st.one_of(past_int64, int64_edges, weird))), examples=40),
+    EntryPoint("create_model_pretrained", lightnets.create_model, arguments(
+        name=(st.sampled_from(["efficientnet_lite0", "mobilenet_v2"]),
+              st.one_of(st.text(max_size=6), weird)),
+        pretrained=(st.just(True), st.one_of(st.just(False), weird)),
+        num_classes=(st.just(1000), st.one_of(st.integers(-1, 10), past_int64, weird))),
+        examples=12, names=("name", "pretrained", "num_classes", "efficientnet_lite0",
+                            "mobilenet_v2")),
+    # ``names`` is call()'s own keyword, so the photo names travel under another one.
+    EntryPoint("photos", lambda photo_names: data.photos(photo_names), st.fixed_dictionaries({
+        "photo_names": st.one_of(
+        st.lists(st.sampled_from(data.PHOTO_NAMES), max_size=2), st.none(), weird,
+        st.lists(st.one_of(st.text(max_size=5), weird), min_size=1, max_size=2))}),
+        examples=30, names=("names",)),
+    EntryPoint("predict_any_photo", functools.partial(imagenet.predict, TINY_IMAGENET), arguments(
+        images=(any_photos(), st.one_of(any_photos(), any_images, weird,
+                                        st.lists(any_photos(), max_size=2))),
+        k=(st.integers(1, 5), st.one_of(st.integers(-1, 0), st.just(1001), past_int64, weird))),
+        examples=60, names=("images", "photo", "k", "model"), check=check_predictions),
+]
+
+
+@pytest.mark.parametrize("entry", ENTRY_POINTS, ids=lambda entry: entry.name)
+def test_fuzz_entry_point(entry):
+    @fuzz_settings(entry.examples)
+    @given(entry.arguments)
+    def fuzz(kwargs):
+        ok, result = call(entry.function, **kwargs, names=entry.names or tuple(kwargs))
+        if ok:
+            assert entry.check(kwargs, result) is not False, f"{entry.name}: {kwargs}"
+
+    fuzz()
 
 
 def test_fuzz_zz_made_enough_calls_without_raw_errors():

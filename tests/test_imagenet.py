@@ -235,5 +235,5 @@ def test_photos_need_no_network(monkeypatch):
 def test_an_unknown_photo_name_is_refused():
     with pytest.raises(ValueError, match="names must be one of"):
         data.photos(["chelsea", "mona_lisa"])
-    with pytest.raises(TypeError, match="sequence of photo names"):
+    with pytest.raises(TypeError, match="list or tuple of photo names"):
         data.photos("chelsea")

@@ -9,7 +9,7 @@ import pytest
 matplotlib.use("Agg")
 
 import lightnets  # noqa: E402
-from lightnets import plots_speed  # noqa: E402
+from lightnets import plots  # noqa: E402
 from lightnets.exercises import lesson08  # noqa: E402
 from lightnets.experiments import shufflenet_guidelines as guidelines  # noqa: E402
 
@@ -17,28 +17,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_shufflenet_v1_fig1_groups_stay_walled_off_without_shuffle():
-    walled = plots_speed.connectivity(12, 3, shuffle=False)
+    walled = plots.connectivity(12, 3, shuffle=False)
     assert walled.sum() == 3 * 4 * 4  # three 4×4 diagonal blocks
     assert walled[:4, :4].all() and not walled[:4, 4:].any()
 
 
 def test_shufflenet_v1_fig1_shuffle_connects_every_input_to_every_output():
-    assert plots_speed.connectivity(12, 3, shuffle=True).all()
+    assert plots.connectivity(12, 3, shuffle=True).all()
 
 
 def test_squeezenet_variant_at_table_1_metaparameters_is_squeezenet1_0():
-    variant = plots_speed.squeezenet_variant(0.125, 0.5)
+    variant = plots.squeezenet_variant(0.125, 0.5)
     assert sum(p.numel() for p in variant.parameters()) == 1_248_424  # Table 1 total
 
 
+@pytest.mark.slow
 def test_squeezenet_design_space_costs_grow_with_both_ratios():
-    _, data = plots_speed.squeezenet_sweeps((0.125, 0.25), (0.25, 0.5))
+    _, data = plots.squeezenet_sweeps((0.125, 0.25), (0.25, 0.5))
     assert data["sr_params_m"][0] < data["sr_params_m"][1]
     assert data["pct_macs_m"][0] < data["pct_macs_m"][1]
 
 
 def test_squeezenet1_0_spends_most_macs_before_the_last_pool():
-    blocks = plots_speed.macs_by_block(lightnets.create_model("squeezenet1_0"))
+    blocks = plots.macs_by_block(lightnets.create_model("squeezenet1_0"))
     total = sum(b["macs"] for b in blocks.values())
     assert 0.8e9 < total < 0.83e9  # ~0.82 G MACs at 224 px with 1.25 M parameters
     assert sum(b["macs"] for b in blocks.values() if b["side"] >= 27) > 0.8 * total
@@ -67,16 +68,16 @@ def test_guideline_timing_runs_interleaved_rounds_and_summarises_them():
 
 
 def test_saved_guideline_results_carry_their_provenance():
-    result = plots_speed.load_result("shufflenet_guidelines")
+    result = plots.load_result("shufflenet_guidelines")
     for key in ("command", "versions", "cpu", "threads", "repeats", "runs", "paper"):
         assert key in result
     assert "gpu_batch8" in result or result["gpu_skipped"].startswith("no CUDA device")
-    _, data = plots_speed.guideline_panels(result)
+    _, data = plots.guideline_panels(result)
     assert data["G1"]["ours"][0] == 1.0 and data["G1"]["paper_gpu"][0] == 1.0
 
 
 def test_saved_latency_benchmark_has_all_five_models_at_batch_1_and_8():
-    bench = plots_speed.load_result("latency_benchmark")
+    bench = plots.load_result("latency_benchmark")
     assert {(r["model"], r["batch"]) for r in bench["rows"]} == {
         (m, b) for m in ("mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
                          "shufflenet_v2_x1_0", "squeezenet1_1") for b in (1, 8)}
@@ -85,7 +86,7 @@ def test_saved_latency_benchmark_has_all_five_models_at_batch_1_and_8():
 
 def test_pareto_front_keeps_only_undominated_points():
     points = [(1, 60), (2, 70), (3, 65), (4, 80), (2, 70)]
-    assert plots_speed.pareto_front(points) == [0, 1, 3, 4]  # (3, 65) loses to (2, 70)
+    assert plots.pareto_front(points) == [0, 1, 3, 4]  # (3, 65) loses to (2, 70)
 
 
 def test_latency_benchmark_runs_without_torchvision_columns_when_absent():

@@ -20,6 +20,7 @@ def _same(a, b):
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow
 def test_weights_round_trip_between_two_models_of_the_same_architecture():
     source = _distinct_state_dict("mobilenet_v1", width_mult=0.25).eval()
     target = lightnets.load_torchvision_weights(lightnets.create_model("mobilenet_v1", width_mult=0.25),

@@ -1,3 +1,4 @@
+import torch
 import lightnets
 from lightnets.memory import inference_steps, largest_tensor_by_resolution, peak_memory
 
@@ -39,3 +40,31 @@ def test_nonlinearity_sizes_mobilenet_v2_first_activations_are_at_112():
     assert len(rows) == 1 + 1 * 1 + 16 * 2 + 1  # stem; t=1 block has one; 16 blocks have two; last conv
     assert rows[0].kind == "ReLU6" and rows[0].side == 112 and rows[0].values == 32 * 112 * 112
     assert rows[-1].values == 1280 * 7 * 7
+
+
+def test_training_memory_counts_activations_not_batchnorm_state():
+    # Training-mode BatchNorm bumps its num_batches_tracked counter in place: model state, not an
+    # activation kept for backward, so tracking running statistics must not change what is kept
+    # (the peak may differ: updating the running statistics makes temporaries).
+    from torch import nn
+
+    from lightnets.memory import training_activation_memory
+
+    def block(track: bool):
+        return nn.Sequential(nn.Conv2d(3, 8, 3, bias=False),
+                             nn.BatchNorm2d(8, track_running_stats=track), nn.ReLU(),
+                             nn.Conv2d(8, 4, 1))
+
+    tracking = training_activation_memory(block(True), (2, 3, 16, 16))
+    plain = training_activation_memory(block(False), (2, 3, 16, 16))
+    assert tracking.kept == plain.kept >= 2 * 8 * 14 * 14 * 4  # at least the BN's input
+
+
+def test_the_training_meta_pass_restores_the_mode_and_leaves_the_weights_alone():
+    from lightnets._torch import meta_forward
+
+    model = lightnets.create_model("mobilenet_v3_small", num_classes=3).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    out = meta_forward(model, (2, 3, 64, 64), training=True)
+    assert out.device.type == "meta" and out.requires_grad and not model.training
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

@@ -3,7 +3,8 @@ from torch import nn
 
 import lightnets
 from lightnets.layers import InvertedResidual, SqueezeExcite
-from lightnets.models.mnasnet import TABLE_B1, scaled_depth
+from lightnets.layers import make_divisible
+from lightnets.models.mnasnet import TABLE_B1, mnasnet_plan
 
 
 @pytest.mark.parametrize(
@@ -18,7 +19,13 @@ from lightnets.models.mnasnet import TABLE_B1, scaled_depth
 def test_mnasnet_b1_depths_round_to_8_with_a_90_percent_floor(width_mult, torchvision_depths):
     """torchvision's _round_to_multiple_of(·, 8, round_up_bias=0.9), e.g. 0.75·40 = 30 → 32 and 1.3·24 = 31.2 → 32."""
     widths = [row.out_channels for row in TABLE_B1 if isinstance(row.out_channels, int)][:-1]
-    assert [scaled_depth(channels, width_mult) for channels in widths] == torchvision_depths
+    assert [make_divisible(channels * width_mult) for channels in widths] == torchvision_depths
+    plan = mnasnet_plan(width_mult)  # the plan's default rule is that rounding
+    firsts, index = [plan.blocks[0]], 1  # the separable conv, then each stage's first block
+    for row in TABLE_B1[2:-2]:
+        firsts.append(plan.blocks[index])
+        index += row.repeats
+    assert [plan.stem_channels, *(b.out_channels for b in firsts)] == torchvision_depths
 
 
 def test_mnasnet_b1_table_has_16_mbconv_blocks_without_se_and_keeps_1280_at_any_width():

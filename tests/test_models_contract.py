@@ -116,6 +116,7 @@ MIN_RESOLUTION = {"densenet121": 29, "densenet161": 29, "densenet169": 29, "dens
                   "densenet_bc": 4, "squeezenet1_0": 21, "squeezenet1_1": 17, "xception": 7}
 
 
+@pytest.mark.slow
 def test_min_resolution_equals_the_published_minimum_sizes():
     measured = {n: lightnets.create_model(n).min_resolution for n in IMAGE}
     assert {n: s for n, s in measured.items() if s != 1} == MIN_RESOLUTION

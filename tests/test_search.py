@@ -82,6 +82,7 @@ def test_best_ratio_maximises_accuracy_lost_per_latency_saved():
     assert search.best_ratio(proposals) is proposals[1]
 
 
+@pytest.mark.slow
 def test_netadapt_repeats_step_for_step_from_its_seed(monkeypatch):
     monkeypatch.setattr(netadapt, "DATA", {"train": 60, "holdout": 30, "test": 30})
     monkeypatch.setattr(netadapt, "TRAINING", {**netadapt.TRAINING, "short_epochs": 1})
@@ -104,11 +105,11 @@ def test_netadapt_repeats_step_for_step_from_its_seed(monkeypatch):
 
 
 def test_lesson_09_figures_draw_the_data_they_return():
-    from lightnets import plots_search
+    from lightnets import plots
 
-    _, curves = plots_search.reward_curves(accuracy=0.6, target_ms=50.0, latencies_ms=(25.0, 50.0))
+    _, curves = plots.reward_curves(accuracy=0.6, target_ms=50.0, latencies_ms=(25.0, 50.0))
     assert all(values[1] == pytest.approx(0.6) for values in curves["reward"].values())
     points = [{"name": "a", "kind": "sample", "macs": 2e6, "median_ms": 1.0, "iqr_ms": 0.1},
               {"name": "b", "kind": "reference", "macs": 3e6, "median_ms": 2.0, "iqr_ms": 0.2}]
-    _, plane = plots_search.search_plane(points)
+    _, plane = plots.search_plane(points)
     assert plane["name"] == ["a", "b"] and plane["macs_millions"] == [2.0, 3.0]

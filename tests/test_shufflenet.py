@@ -78,6 +78,7 @@ def test_shufflenet_v1_matches_the_authors_released_models(profile_of, width_mul
     assert round((cost.params - 1000) / 1e6, 1) == params_millions  # less our FC bias
 
 
+@pytest.mark.slow
 def test_shufflenet_v1_widths_keep_every_group_whole():
     for width_mult in (0.25, 0.33, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
         for groups in (1, 2, 3, 4, 8):

@@ -7,11 +7,6 @@ from lightnets.layers import FireModule
 from lightnets.models.squeezenet import TABLE_1, TABLE_1_V1_1
 
 
-@pytest.mark.parametrize("name, params", [("squeezenet1_0", 1_248_424), ("squeezenet1_1", 1_235_496)])
-def test_squeezenet_has_torchvision_parameter_count(name, params):
-    assert lightnets.profile(lightnets.create_model(name)).params == params  # torchvision num_params
-
-
 @pytest.mark.parametrize("name, gflops", [("squeezenet1_0", 0.819), ("squeezenet1_1", 0.349)])
 def test_squeezenet_macs_match_torchvision_published_gflops(profile_of, name, gflops):
     assert round(profile_of(name).macs / 1e9, 3) == gflops  # torchvision _ops at 224 px

@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import subprocess
 import sys
@@ -36,9 +37,17 @@ class Interrupted(Dataset):
         return self.dataset[index]
 
 
+RUN_OPTIONS = ("device", "checkpoint", "resume", "progress", "model_config", "record", "loss",
+               "unpack")
+
+
 def fit_tiny(model, train_set, val_set, **options):
-    options = {"epochs": 2, "batch_size": 16, "progress": False, "device": "cpu", **options}
-    return train.fit(model, train_set, val_set, **options)
+    """fit with a small TrainConfig: ``options`` are TrainConfig fields or fit's run options."""
+    run = {"progress": False, "device": "cpu",
+           **{k: v for k, v in options.items() if k in RUN_OPTIONS}}
+    config = {"epochs": 2, "batch_size": 16,
+              **{k: v for k, v in options.items() if k not in RUN_OPTIONS}}
+    return train.fit(model, train_set, val_set, train.TrainConfig(**config), **run)
 
 
 def test_fit_returns_one_history_row_per_epoch(tiny_sets):
@@ -143,6 +152,69 @@ def test_fit_rejects_bad_arguments_naming_them(tiny_sets):
         fit_tiny(tiny_model(), *tiny_sets, epochs=0)
     with pytest.raises(ValueError, match="optimizer"):
         fit_tiny(tiny_model(), *tiny_sets, optimizer="adam")
+    with pytest.raises(TypeError, match="config must be a lightnets.train.TrainConfig"):
+        train.fit(tiny_model(), *tiny_sets, {"epochs": 1})
+    with pytest.raises(ValueError, match="label_smoothing applies to the default loss"):
+        fit_tiny(tiny_model(), *tiny_sets, label_smoothing=0.1, loss=lambda z, y: z.sum())
+
+
+# --- one loop for every experiment: the loss and what a batch is are arguments ------------------
+
+
+class TwoInputs(torch.nn.Module):
+    """A model called with two tensors (as a TabTransformer is called with x_categ, x_cont)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = torch.nn.Linear(3, 2), torch.nn.Linear(4, 2)
+
+    def forward(self, x, z):
+        return self.a(x) + self.b(z)
+
+
+def test_train_one_epoch_takes_what_a_batch_is_and_the_loss():
+    torch.manual_seed(0)
+    model, seen = TwoInputs(), []
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.randn(5, 3), torch.randn(5, 4), torch.randint(0, 2, (5,)))
+               for _ in range(3)]
+
+    def loss(outputs, targets):
+        seen.append(outputs.shape)
+        return torch.nn.functional.cross_entropy(outputs, targets)
+
+    before = model.a.weight.detach().clone()
+    sums = train.train_one_epoch(model, optimizer, batches, loss=loss,
+                                 unpack=lambda batch: ((batch[0], batch[1]), batch[2]))
+    assert seen == [torch.Size([5, 2])] * 3 and sums.count == 15 and 0 <= sums.correct <= 15
+    assert not torch.equal(model.a.weight, before)  # it stepped
+
+
+def test_fit_with_a_multi_output_loss_scores_the_last_output(tiny_sets):
+    from lightnets.experiments.early_exit import build, exit_loss
+
+    lightnets.seed_everything(0)
+    model = build("multi", 5, {"block_layers": (1, 1), "growth_rate": 4})
+    history = fit_tiny(model, *tiny_sets, epochs=1, loss=exit_loss)
+    model.eval()
+    with torch.no_grad():
+        images, labels = tiny_sets[1].batch(range(len(tiny_sets[1])))[:2]
+        outputs = model(images)
+        expected = exit_loss(outputs, labels).item()
+        accuracy = (outputs[-1].argmax(1) == labels).float().mean().item()
+    assert history[0]["val_loss"] == pytest.approx(expected, rel=1e-5)
+    assert history[0]["val_accuracy"] == pytest.approx(accuracy)
+
+
+def test_a_run_config_is_one_typed_value_checked_where_it_is_made():
+    config = train.TrainConfig(epochs=3, lr=0.01)
+    assert (config.epochs, config.batch_size, config.lr) == (3, 64, 0.01)
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        train.TrainConfig(epochs=1, warmup_epochs=2.0)
+    with pytest.raises(TypeError, match="keep_last_batch"):
+        train.TrainConfig(keep_last_batch="yes")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.epochs = 4
 
 
 def test_command_line_help_lists_the_flags(capsys):
@@ -153,6 +225,7 @@ def test_command_line_help_lists_the_flags(capsys):
 
 
 @pytest.mark.distributed
+@pytest.mark.slow
 def test_torchrun_two_processes_train_with_ddp_on_gloo(tmp_path):
     """The same loop under ``torchrun --nproc_per_node 2`` on CPU: both processes share every batch,
     and a second launch resumes from the checkpoint after the epoch the first one finished."""

@@ -1,6 +1,6 @@
 import pytest
 
-from lightnets import widgets
+from lightnets import scaling, widgets
 
 PNG = b"\x89PNG"
 
@@ -24,8 +24,8 @@ def test_render_width_resolution_full_model_matches_table6_569m():
 
 
 def test_render_width_resolution_half_width_is_about_a_quarter_of_the_cost():
-    macs, params = widgets.mobilenet_v1_cost(0.5, 224)
-    full, _ = widgets.mobilenet_v1_cost(1.0, 224)
+    macs, params = scaling.mobilenet_v1_cost(0.5, 224)
+    full, _ = scaling.mobilenet_v1_cost(1.0, 224)
     assert macs / full == pytest.approx(0.25, abs=0.02)  # α²
     assert "<td>149.5</td>" in widgets.render_width_resolution(0.5, 224)  # Table 6: 149 M
 

@@ -3,8 +3,8 @@ import pytest
 from lightnets import scaling, widgets
 
 
-def test_widgets_compound_state_at_the_papers_sliders_matches_scaling():
-    state = widgets.compound_state(1.2, 1.1, 1.15, 1.0)
+def test_compound_state_at_the_papers_sliders_matches_scaling():
+    state = scaling.compound_state(1.2, 1.1, 1.15, 1.0)
     assert round(state.constraint, 3) == 1.920
     assert (state.depth_mult, state.width_mult, state.resolution) == pytest.approx((1.2, 1.1, 258))
     expected = scaling.compound_cost(1.0)
@@ -13,9 +13,9 @@ def test_widgets_compound_state_at_the_papers_sliders_matches_scaling():
     assert [name for name, _, _ in state.variants] == [f"B{i}" for i in range(8)]
 
 
-def test_widgets_compound_state_places_b7_near_phi_7_on_the_papers_curve():
+def test_compound_state_places_b7_near_phi_7_on_the_papers_curve():
     # B7 costs 37.7 G MACs = 97.8 × B0; log(97.8) / log(1.92) = 7.02
-    phis = {name: phi for name, _, phi in widgets.compound_state(1.2, 1.1, 1.15, 1.0).variants}
+    phis = {name: phi for name, _, phi in scaling.compound_state(1.2, 1.1, 1.15, 1.0).variants}
     assert phis["B0"] == 0
     assert 6.5 < phis["B7"] < 7.5
 
@@ -32,7 +32,7 @@ def test_widgets_render_compound_reports_multipliers_outside_the_plan():
 
 
 def test_widgets_render_compound_with_all_coefficients_1_predicts_no_growth():
-    state = widgets.compound_state(1.0, 1.0, 1.0, 5.0)
+    state = scaling.compound_state(1.0, 1.0, 1.0, 5.0)
     assert state.constraint == 1.0 and state.macs == state.predicted_macs
     assert all(phi is None for _, _, phi in state.variants)
 
@@ -76,7 +76,7 @@ def test_plots_compound_curve_and_macs_by_kind_return_what_they_drew():
 
     from lightnets import plots
 
-    fig, data = plots.compound_curve(widgets.compound_state(1.2, 1.1, 1.15, 1.0))
+    fig, data = plots.compound_curve(scaling.compound_state(1.2, 1.1, 1.15, 1.0))
     plt.close(fig)
     assert data["actual_macs"][0] == data["predicted_macs"][0] == 385_814_752  # B0
     assert 6.5 < data["variants"]["B7"][0] < 7.5

@@ -26,17 +26,19 @@ import time
 from pathlib import Path
 
 from lightnets._io import atomic_write
+from lightnets.book._glossary import (GLOSSARY_HEADING, glossary, glossary_entries,  # noqa: F401
+                                      split_glossary_entry)
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-GLOSSARY_HEADING = "## Glossary"
 GLOSSARY_PAGE = "glossary"
 # The parts of MathJax 3 that the pages load: the combined TeX-to-CommonHTML component, its web
 # fonts, and the TeX extensions that its autoload pulls in when a formula needs one.
 MATHJAX_FILES = ("tex-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions")
 NOTE_CLASS = "lightnets-widget-note"
+LANGUAGE_NAMES = {"ko": "Korean"}
 
 
 def reading_order(readme: Path = ROOT / "README.md", notebooks: Path = ROOT / "notebooks") -> list:
@@ -92,9 +94,16 @@ def _readouts(nb, model_id: str) -> list:
     return found
 
 
-def widget_note(readouts: list) -> str:
+def widget_note(readouts: list, lang: str = "en") -> str:
     """The note that stands where a widget stands, with its readout at the default values."""
     shown = "".join(f'<div class="lightnets-widget-readout">{r}</div>' for r in readouts)
+    if lang != "en":
+        from lightnets.book import i18n
+
+        words = i18n.strings(lang)
+        text = (words["widget_note"] + (words["widget_note_readout"] if readouts else "")
+                + words["widget_note_end"])
+        return f'<div class="{NOTE_CLASS}"><p><em>{text}</em></p>{shown}</div>'
     return (f'<div class="{NOTE_CLASS}"><p><em>Sliders stand here when the notebook runs in '
             "JupyterLab. Below: what they show at their default values, "
             + ("the readout and " if readouts else "")
@@ -106,7 +115,15 @@ MOVED_NOTE = ('<p class="lightnets-moved-figure"><em>This cell\'s figure is show
               "the sliders stand.</em></p>")
 
 
-def static_notebook(nb, name: str = "notebook"):
+def moved_note(lang: str = "en") -> str:
+    if lang == "en":
+        return MOVED_NOTE
+    from lightnets.book import i18n
+
+    return f'<p class="lightnets-moved-figure"><em>{i18n.strings(lang)["moved_note"]}</em></p>'
+
+
+def static_notebook(nb, name: str = "notebook", lang: str = "en"):
     """A copy of ``nb`` for the book, without live widgets: each widget view becomes a note with
     the widget's stored readout, followed by the static figure that the notebook draws for it
     (the first figure in the code cells after the widget, before the next text cell; the cell
@@ -132,36 +149,15 @@ def static_notebook(nb, name: str = "notebook"):
                     break
                 figure = next((o for o in later.outputs if _is_figure(o)), None)
                 if figure is not None:
-                    later.outputs[later.outputs.index(figure)] = _html_output(MOVED_NOTE)
+                    later.outputs[later.outputs.index(figure)] = _html_output(moved_note(lang))
                     break
             if figure is None:
                 raise ValueError(f"{name}: the widget in cell {index} has no static figure in the "
                                  "code cells after it; draw one at the widget's default values")
-            shown += [_html_output(widget_note(_readouts(nb, view["model_id"]))), figure]
+            shown += [_html_output(widget_note(_readouts(nb, view["model_id"]), lang)), figure]
         cell.outputs = shown
     nb.metadata.pop("widgets", None)
     return nb
-
-
-def glossary(nb, name: str = "notebook") -> list:
-    """The (term, definition) pairs of the lesson's "## Glossary" list, as markdown; each entry is
-    ``- **term** (optional note): definition`` (or ``—`` for the colon), lines may wrap."""
-    for cell in nb.cells:
-        if cell.cell_type != "markdown" or GLOSSARY_HEADING not in cell.source:
-            continue
-        body = cell.source.split(GLOSSARY_HEADING, 1)[1]
-        body = re.split(r"^#", body, maxsplit=1, flags=re.MULTILINE)[0]
-        entries = re.split(r"^- ", body.strip(), flags=re.MULTILINE)[1:]
-        pairs = []
-        for entry in entries:
-            entry = " ".join(line.strip() for line in entry.splitlines())
-            match = re.match(r"(\*\*[^*]+\*\*[^:—]*?)\s*(?::|\s—)\s+(.+)", entry)
-            if match is None:
-                raise ValueError(f"{name}: glossary entry {entry[:60]!r} is not "
-                                 "'- **term**: definition'")
-            pairs.append((match[1].strip(), match[2].strip()))
-        return pairs
-    raise ValueError(f"{name} has no '{GLOSSARY_HEADING}' section")
 
 
 def _sort_key(term: str) -> str:
@@ -236,61 +232,140 @@ def _copy(source: Path, target: Path) -> None:
             _write_if_changed(target / path.relative_to(source), path.read_bytes())
 
 
-def write_sources(src: Path) -> list:
-    """Write the Sphinx sources into ``src``; returns the page names in reading order (the
-    landing page first, the glossary last)."""
+def write_sources(src: Path, lang: str = "en") -> list:
+    """Write the Sphinx sources of the book in ``lang`` into ``src``; returns the page names in
+    reading order (the landing page first, the glossary last)."""
     import nbformat
 
+    from lightnets.book import i18n
+
     src.mkdir(parents=True, exist_ok=True)
-    lessons = []
+    lessons, notebooks = [], []
     for path in reading_order():
         nb = nbformat.read(path, as_version=4)
         lessons.append((path.stem, title_of(nb, path.stem), glossary(nb, path.name)))
-        book_nb = static_notebook(nb, path.name)
+        notebooks.append((path.stem, nb))
+        book_nb = static_notebook(nb, path.name, lang)
         _write_if_changed(src / path.name, (nbformat.writes(book_nb) + "\n").encode("utf-8"))
-    _write_if_changed(src / "index.md", landing_page(lessons).encode("utf-8"))
-    _write_if_changed(src / f"{GLOSSARY_PAGE}.md", glossary_page(lessons).encode("utf-8"))
+    if lang == "en":
+        index, glossary_md = landing_page(lessons), glossary_page(lessons)
+    else:
+        index = i18n.landing_page([(page, title) for page, title, _ in lessons], lang)
+        glossary_md = i18n.glossary_page(notebooks, lang)
+        # Sphinx compiles each catalogue to a .mo beside it: a copy, so the git tree stays clean.
+        for path in sorted((i18n.LOCALE / lang / "LC_MESSAGES").glob("*.po")):
+            _write_if_changed(src / "locale" / lang / "LC_MESSAGES" / path.name,
+                              i18n.for_sphinx(path))
+    _write_if_changed(src / "index.md", index.encode("utf-8"))
+    _write_if_changed(src / f"{GLOSSARY_PAGE}.md", glossary_md.encode("utf-8"))
     _write_if_changed(src / "conf.py", (HERE / "conf.py").read_bytes())
     _copy(HERE / "_static", src / "_static")
+    _copy(HERE / "_templates", src / "_templates")
     for part in MATHJAX_FILES:
         _copy(mathjax_dir() / part, src / "_static" / "mathjax" / part)
     return ["index"] + [page for page, _, _ in lessons] + [GLOSSARY_PAGE]
 
 
-def build(out: Path, src: Path | None = None, quiet: bool = True) -> list:
-    """Write the book into ``out`` (sources into ``src``, default ``out`` + ``-src`` beside it);
-    returns the HTML pages in reading order. Sphinx warnings fail the build."""
+def _sphinx(src: Path, out: Path, builder: str, lang: str, quiet: bool):
     from sphinx.application import Sphinx
     from sphinx.util.docutils import docutils_namespace
 
-    out = Path(out).resolve()
-    src = Path(src).resolve() if src else out.with_name(out.name + "-src")
-    pages = write_sources(src)
     with docutils_namespace():
-        app = Sphinx(str(src), str(src), str(out), str(src / ".doctrees"), "html",
+        app = Sphinx(str(src), str(src), str(out), str(src / ".doctrees"), builder,
+                     confoverrides={"language": lang},
                      status=None if quiet else sys.stdout, warning=sys.stderr,
                      warningiserror=True, keep_going=True)
         app.build()
     if app.statuscode:
-        raise RuntimeError(f"Sphinx failed with status {app.statuscode}; see the warnings above")
-    return [out / f"{page}.html" for page in pages]
+        raise RuntimeError(f"Sphinx ({lang}) failed with status {app.statuscode}; see the "
+                           "warnings above")
+
+
+def build(out: Path, src: Path | None = None, quiet: bool = True,
+          languages: tuple = ("en", "ko")) -> list:
+    """Write the book into ``out`` (sources into ``src``, default ``out`` + ``-src`` beside it),
+    and each further language's edition into ``out/<lang>`` (sources in ``src`` + ``-<lang>``);
+    returns the English HTML pages in reading order. Sphinx warnings fail the build."""
+    out = Path(out).resolve()
+    src = Path(src).resolve() if src else out.with_name(out.name + "-src")
+    pages = []
+    for lang in languages:
+        lang_src = src if lang == "en" else src.with_name(f"{src.name}-{lang}")
+        lang_out = out if lang == "en" else out / lang
+        names = write_sources(lang_src, lang)
+        _sphinx(lang_src, lang_out, "html", lang, quiet)
+        if lang == "en":
+            pages = [out / f"{page}.html" for page in names]
+    return pages
+
+
+def update_catalogues(src: Path, lang: str = "ko") -> dict:
+    """Refresh every lesson's catalogue in ``lightnets/book/locale/<lang>`` from the notebooks
+    (see :func:`lightnets.book.i18n.update_catalogues`)."""
+    from lightnets.book import i18n
+
+    pages = write_sources(src, "en")
+    return i18n.update_catalogues(src, lang, pages=pages[1:-1])
 
 
 def main(argv=None) -> None:
+    from lightnets.book import i18n
+
     parser = argparse.ArgumentParser(
         prog="python -m lightnets.book",
         description="Build the book of every lesson (Sphinx, MyST-NB, sphinx-book-theme) from the "
-                    "notebooks' stored outputs.")
-    parser.add_argument("--out", type=Path, default=Path("build/book"), help="output directory")
+                    "notebooks' stored outputs, in English and, under OUT/ko, in Korean; or "
+                    "refresh the Korean catalogues; or write Korean notebooks.")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default: build/book; with --notebooks: "
+                             "build/notebooks-LANG)")
     parser.add_argument("--src", type=Path, default=None,
                         help="where to write the generated Sphinx sources (default: OUT-src)")
+    parser.add_argument("--lang", choices=sorted(i18n.LANGUAGES), default="ko",
+                        help="the translation that --notebooks and --update-catalogues work on")
+    parser.add_argument("--notebooks", action="store_true",
+                        help="write the lessons' notebooks with their markdown translated into "
+                             "LANG (code and outputs unchanged), for JupyterLab")
+    parser.add_argument("--update-catalogues", action="store_true",
+                        help="refresh lightnets/book/locale/LANG/LC_MESSAGES/*.po from the "
+                             "notebooks after a lesson changed")
+    parser.add_argument("--check", metavar="LESSON",
+                        help="check one lesson's LANG catalogue and glossary terms (e.g. "
+                             "11_tab_transformer): untranslated, fuzzy or stale messages, msgfmt")
     parser.add_argument("--verbose", action="store_true", help="show Sphinx's progress")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    pages = build(args.out, args.src, quiet=not args.verbose)
-    size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
-    print(f"{len(pages)} pages in {time.perf_counter() - start:.0f} s, {size / 2**20:.1f} MiB: "
-          f"open {Path(args.out) / 'index.html'}")
+    if args.check:
+        import nbformat
+
+        path = ROOT / "notebooks" / f"{Path(args.check).stem}.ipynb"
+        if not path.is_file():
+            parser.error(f"--check: no lesson {path.name} in notebooks/")
+        problems = i18n.check(nbformat.read(path, as_version=4), path.stem, args.lang)
+        for problem in problems:
+            print(problem)
+        done = len(problems) == 0
+        print(f"{path.stem} ({args.lang}): " + ("complete" if done else
+                                                f"{len(problems)} problems"))
+        sys.exit(0 if done else 1)
+    if args.notebooks:
+        out = args.out or Path("build") / f"notebooks-{args.lang}"
+        written = i18n.write_notebooks(args.lang, out, reading_order())
+        print(f"{len(written)} notebooks in {LANGUAGE_NAMES[args.lang]}: "
+              f"jupyter lab {out}")
+        return
+    if args.update_catalogues:
+        src = args.src or Path("build") / "gettext-src"
+        status = update_catalogues(src, args.lang)
+        for page, state in status.items():
+            print(f"{state:9} {i18n.catalogue_path(page, args.lang).relative_to(ROOT)}")
+        return
+    out = args.out or Path("build/book")
+    pages = build(out, args.src, quiet=not args.verbose)
+    size = sum(p.stat().st_size for p in Path(out).rglob("*") if p.is_file())
+    print(f"{len(pages)} pages, in English and in Korean, in {time.perf_counter() - start:.0f} s, "
+          f"{size / 2**20:.1f} MiB: open {Path(out) / 'index.html'} "
+          f"(한국어: {Path(out) / 'ko' / 'index.html'})")
 
 
 if __name__ == "__main__":

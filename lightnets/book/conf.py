@@ -7,6 +7,8 @@ build overrides ``language``.
 """
 from pathlib import Path
 
+from sphinx.transforms import SphinxTransform
+
 project = "lightnets"
 author = "the lightnets authors"
 html_title = "lightnets"
@@ -35,7 +37,10 @@ html_theme_options = {
     "navigation_with_keys": True,
     # The search field is in the sidebar; pydata-sphinx-theme would repeat it in a top bar.
     "navbar_persistent": [],
+    # English <-> 한국어 on every page (_templates/language-switch.html).
+    "article_header_end": ["language-switch.html", "article-header-buttons.html"],
 }
+templates_path = ["_templates"]
 html_static_path = ["_static"]
 html_css_files = ["lightnets.css"]
 # The notebooks are in the repository; a copy of each (with its figures, base64) would double
@@ -58,5 +63,18 @@ def _outputs_beside_sources(app):
     app.env.mystnb_config = config.copy(output_folder=str(Path(app.srcdir) / ".jupyter_execute"))
 
 
+class _KeepMathAsWritten(SphinxTransform):
+    """Display math is the same in every language: no message to translate (see
+    lightnets.book.i18n.keep_math). Runs before Sphinx's Locale transform (priority 20)."""
+
+    default_priority = 10
+
+    def apply(self, **kwargs):
+        from lightnets.book.i18n import keep_math
+
+        keep_math(self.document)
+
+
 def setup(app):
     app.connect("builder-inited", _outputs_beside_sources, priority=900)
+    app.add_transform(_KeepMathAsWritten)

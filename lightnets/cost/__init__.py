@@ -28,6 +28,8 @@ The package, one module per job:
 - :mod:`~lightnets.cost.tools`: :func:`tool_counts`, what thop, ptflops, fvcore, torchinfo and
   ``torch.utils.flop_counter`` would report, one function per tool whose docstring is its rule;
 - :mod:`~lightnets.cost.timing`: :func:`latency`, which measures time, which MACs do not predict.
+- :mod:`~lightnets.cost.densenet`: DenseNet's cost in closed form (lesson 07), from eq. 2's channel
+  counts, without building a model.
 
 ``input_size`` is (batch, channels, height, width); a model with another input rank says so with
 an ``input_rank`` attribute, and one with a ``min_resolution`` attribute rejects smaller inputs.

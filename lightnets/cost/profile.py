@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from lightnets._checks import check_choice
+from lightnets._checks import check_choice, describe
 from lightnets._torch import meta_forward
 from lightnets.cost.formulas import CONVENTIONS, conv_kind, conv_macs, linear_macs, numel
 
@@ -277,17 +277,24 @@ def check_input_size(model: nn.Module, input_size, max_elements: int = MAX_INPUT
     more than ``max_elements`` elements (``why`` says where that limit comes from); ValueError
     naming ``input_size`` otherwise."""
     if isinstance(input_size, (str, bytes)):
-        raise ValueError(f"input_size must be a sequence of positive integers, got {input_size!r}")
+        raise ValueError(
+            f"input_size must be a sequence of positive integers, got {describe(input_size)}")
+    if getattr(input_size, "ndim", None) is not None and hasattr(input_size, "dtype"):
+        # A batch where its shape belongs: say so, and never paste its values into the message.
+        raise ValueError(f"input_size must be a shape such as (1, 3, 224, 224), not a batch; "
+                         f"got {describe(input_size)}: for a batch x, pass x.shape")
     try:
         input_size = tuple(input_size)
     except TypeError:
         raise ValueError(
-            f"input_size must be a sequence of positive integers, got {input_size!r}") from None
+            f"input_size must be a sequence of positive integers, got {describe(input_size)}"
+        ) from None
     rank = getattr(model, "input_rank", 4)
     names = "(batch, channels, height, width)" if rank == 4 else f"({rank} sides)"
     if len(input_size) != rank or not all(
             isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in input_size):
-        raise ValueError(f"input_size must be {rank} positive integers {names}, got {input_size}")
+        raise ValueError(f"input_size must be {rank} positive integers {names}, "
+                         f"got {describe(input_size)}")
     elements = math.prod(input_size)
     if elements > max_elements:
         raise ValueError(

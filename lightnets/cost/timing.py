@@ -64,8 +64,14 @@ def latency(model: nn.Module, input_size: Sequence[int] = (1, 3, 224, 224), runs
     check_int("runs", runs, low=1, high=10_000)
     check_int("warmup", warmup, low=0, high=1_000)
     device = check_device(device, kinds=("cpu", "cuda"))  # timing synchronises CUDA only
+    weights = [*model.parameters(), *model.buffers()]
+    if any(weight.is_meta for weight in weights):
+        raise ValueError(f"model ({type(model).__name__}) has meta weights (shapes without "
+                         "values), which cannot run: build or load it on the cpu or a cuda device")
     timed = copy.deepcopy(model).to(device).eval()
-    x = torch.randn(input_size, device=device)
+    # The input takes the weights' dtype: a model moved to float64 (or float16) runs on its own.
+    dtype = next((w.dtype for w in weights if w.is_floating_point()), torch.float32)
+    x = torch.randn(input_size, device=device, dtype=dtype)
 
     def sync() -> None:
         if device.type == "cuda":

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import importlib
 
-from lightnets.exercises._question import ____, Feedback, Question, choice, numeric
+from lightnets.exercises._question import ____, Accepted, Feedback, Question, choice, numeric
 
-__all__ = ["____", "Feedback", "Question", "choice", "numeric"]
+__all__ = ["____", "Accepted", "Feedback", "Question", "choice", "numeric"]
 
 
 def __getattr__(name: str):

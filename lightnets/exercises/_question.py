@@ -43,7 +43,13 @@ class Feedback:
         return self.message
 
 
-# A checker takes the learner's answer and returns None when it is right, or the reason it is wrong.
+class Accepted(str):
+    """What a checker returns for a right answer given in another form than asked (a percentage
+    for a fraction, say): the answer counts as correct, and the text says how it was read."""
+
+
+# A checker takes the learner's answer and returns None when it is right, an :class:`Accepted`
+# note when it is right in another form, or the reason it is wrong.
 Checker = Callable[[Any], Optional[str]]
 
 
@@ -68,6 +74,8 @@ class Question:
             problem = f"that answer cannot be checked: {err}"
         if problem is None:
             return Feedback("correct", f"{self.name}: correct")
+        if isinstance(problem, Accepted):
+            return Feedback("correct", f"{self.name}: correct ({problem})")
         return Feedback("incorrect", f"{self.name}: not quite — {problem}")
 
     def hint(self) -> Feedback:
@@ -90,14 +98,21 @@ def numeric(
     mistakes: Sequence[tuple] = (),
     rel_tol: float = 1e-6,
     unit: str = "",
+    percent: bool = False,
 ) -> Checker:
     """A checker for a number: ``expected()`` computes the answer when checked.
 
     ``mistakes`` pairs ``(wrong_value_fn, explanation)``: an answer equal to a known wrong value
     gets that explanation. Anything else gets how far off it is.
+
+    A fraction's answer (|right| <= 1) also counts when given as a percentage (96.4 for 0.964),
+    and, with ``percent=True`` (the question asks for a percentage), a percentage's answer counts
+    when given as a fraction; the feedback says how the answer was read. A one-element tensor or
+    array counts as its number.
     """
 
     def check(answer: Any) -> Optional[str]:
+        answer = _as_number(answer)
         if isinstance(answer, bool) or not isinstance(answer, Real):
             return f"expected a number{_unit(unit)}, got {type(answer).__name__} {answer!r}"
         if not math.isfinite(answer):
@@ -108,27 +123,105 @@ def numeric(
         for wrong, explanation in mistakes:
             if _close(answer, wrong(), rel_tol):
                 return explanation
-        if right != 0 and answer != 0 and (answer > 0) == (right > 0):
-            ratio = answer / right
-            return f"{answer:g} is {ratio:.3g}× the right value" + (
-                "; check for a missing or extra factor" if abs(math.log10(abs(ratio))) > 0.2 else ""
-            )
-        return f"{answer:g} is not the right value"
+        if not percent and 0 < abs(right) <= 1 and _close(answer, 100 * right, rel_tol):
+            return Accepted(f"read as a percentage: {answer:g} % = {answer / 100:g}; the question "
+                            "asks for the fraction")
+        if percent and _close(answer, right / 100, rel_tol):
+            return Accepted(f"read as a fraction: {answer:g} = {100 * answer:g} %; the question "
+                            "asks for the percentage")
+        ratio = answer / right if right else 0.0
+        if not percent and 0 < abs(right) <= 1 and 90 < ratio < 110:
+            return (f"{answer:g} looks like a percentage: {answer:g} % = {answer / 100:g}, but "
+                    + _how_far(answer / 100, right, rel_tol))
+        if percent and 0.009 < ratio < 0.011:
+            return (f"{answer:g} looks like a fraction: {answer:g} = {100 * answer:g} %, but "
+                    + _how_far(100 * answer, right, rel_tol))
+        return _how_far(answer, right, rel_tol)
 
     return check
+
+
+def _as_number(answer: Any) -> Any:
+    # A one-element tensor or array (what `x.sum()` or `np.mean(x)` return) is the number it holds.
+    shape = None if isinstance(answer, (Real, str, bytes)) else getattr(answer, "shape", None)
+    if shape is not None and math.prod(shape) == 1 and hasattr(answer, "item"):
+        value = answer.item()
+        return value if isinstance(value, Real) else answer
+    return answer
+
+
+def _how_far(answer: float, right: float, rel_tol: float) -> str:
+    if right != 0 and answer != 0 and (answer > 0) == (right > 0):
+        ratio = answer / right
+        if abs(ratio - 1) < 0.01:  # "1× the right value" would say nothing: say how close
+            return (f"{answer:g} is {abs(ratio - 1):.2%} off the right value, more than the "
+                    f"{rel_tol:g} relative error allowed: compute it rather than round it")
+        return f"{answer:g} is {ratio:.3g}× the right value" + (
+            "; check for a missing or extra factor" if abs(math.log10(abs(ratio))) > 0.2 else ""
+        )
+    return f"{answer:g} is not the right value"
 
 
 def choice(expected: Callable[[], Any], explanations: Optional[dict] = None) -> Checker:
-    """A checker for one of several options (a string, a name, True/False)."""
+    """A checker for one of several options (a string, a name, True/False, a tuple).
+
+    Answers are compared in a reasonable form: a word in any case and without surrounding spaces
+    ('Outputs' for 'outputs'), a sequence as a list, tuple, array or tensor ([0, 2, 4] for
+    (0, 2, 4)), True/False also as the words 'true'/'false'. ``explanations`` maps known wrong
+    options to why they are wrong, and is read in the same form."""
     explanations = explanations or {}
 
     def check(answer: Any) -> Optional[str]:
-        right = expected()
-        if answer == right:
+        right = _option(expected())
+        given = _option(answer, like=right)
+        if isinstance(right, str) and isinstance(given, tuple) and len(given) == 1:
+            given = given[0]  # ['outputs'] for 'outputs'
+        if _same(given, right):
             return None
-        return explanations.get(answer, f"{answer!r} is not the answer")
+        for option, explanation in explanations.items():
+            if _same(given, _option(option)):
+                return explanation
+        kind = _KINDS.get(type(right))
+        if kind and not isinstance(given, type(right)):
+            return f"expected {kind}, got {type(answer).__name__} {_short(answer)}"
+        return f"{_short(answer)} is not the answer"
 
     return check
+
+
+# What a choice's answer should be, by the type of the right option after _option.
+_KINDS = {str: "a word or name (a str)", tuple: "a sequence (a tuple or list)",
+          bool: "True or False"}
+
+
+def _option(value: Any, like: Any = None) -> Any:
+    """``value`` in the form options are compared in: words stripped and lower-cased, sequences
+    as tuples (of options), numpy/torch scalars as Python numbers, 'true'/'false' as bools when
+    the right option is a bool. Always hashable, so any answer can be looked up."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if isinstance(like, bool) and word in ("true", "false"):
+            return word == "true"
+        return word
+    if hasattr(value, "tolist") and not isinstance(value, (bool, int, float)):
+        value = value.tolist()  # numpy arrays and scalars, torch tensors
+    if isinstance(value, (list, tuple, range)):
+        return tuple(_option(item) for item in value)
+    try:
+        hash(value)
+    except TypeError:  # a dict, a set …: compared by its text
+        return repr(value)
+    return value
+
+
+def _same(given: Any, option: Any) -> bool:
+    # 1 == True in Python, but 1 is no answer to a True/False question.
+    return given == option and isinstance(given, bool) == isinstance(option, bool)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _close(a: float, b: float, rel_tol: float) -> bool:

@@ -65,7 +65,7 @@ q2 = Question(
     name="lesson01.q2",
     prompt="The fully connected layer holds 0.18% of MobileNetV1's Mult-Adds at 224 px. What share "
            "(in percent) does it hold at 160 px?",
-    checker=numeric(lambda: _fc_share_percent(160), rel_tol=1e-3, mistakes=[
+    checker=numeric(lambda: _fc_share_percent(160), rel_tol=1e-3, percent=True, mistakes=[
         (lambda: _fc_share_percent(224),
          "the FC layer's own Mult-Adds do not depend on the resolution, but every convolution's "
          "shrink by ρ², so the FC layer's share grows"),

@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from lightnets.exercises._question import Question, choice, numeric
 
+# What the notebook's solution cells find already imported (the solutions are its cells' code).
+NOTEBOOK_CONTEXT = (
+    "from lightnets import manifold\n"
+    "from lightnets.memory import inference_steps, peak_memory"
+)
+
 
 def _block_macs(expansion: int = 6, with_expansion_factor: bool = True) -> int:
     # MobileNetV2 §3.3: a block of input d′ = 24, output d″ = 24, expansion t, 3×3 depthwise on a
@@ -48,7 +54,7 @@ q2 = Question(
     hints=[
         "Where does MobileNetV2 put the shortcut: between the expanded layers or the bottlenecks?"
     ],
-    solution_code="answer = 'narrow-wide-narrow'",
+    solution_code='answer = "narrow-wide-narrow"',
 )
 
 q3 = Question(
@@ -74,9 +80,10 @@ q3 = Question(
         "`peak_memory(inference_steps(create_model('mobilenet_v2', width_mult=0.5)))`",
         "It returns bytes; divide by 1000.",
     ],
-    solution_code="from lightnets.memory import inference_steps, peak_memory\n"
-    "steps = inference_steps(create_model('mobilenet_v2', width_mult=0.5))\n"
-    "answer = peak_memory(steps) / 1000",
+    solution_code=(
+        'steps = inference_steps(lightnets.create_model("mobilenet_v2", width_mult=0.5))\n'
+        'answer = peak_memory(steps) / 1000'
+    ),
 )
 
 
@@ -103,7 +110,8 @@ q4 = Question(
                   "the plane (manifold.lost_fraction)")]),
     hints=["Lost means: the rows of T that stay positive at x do not span the plane.",
            "manifold.lost_fraction(manifold.spiral(), manifold.random_embedding(30, seed=3))"],
-    solution_code="from lightnets import manifold\n"
-                  "T = manifold.random_embedding(30, seed=3)\n"
-                  "answer = manifold.lost_fraction(manifold.spiral(), T)",
+    solution_code=(
+        'T = manifold.random_embedding(30, seed=3)\n'
+        'answer = manifold.lost_fraction(manifold.spiral(), T)'
+    ),
 )

@@ -81,6 +81,5 @@ q3 = Question(
          "that is the gap between the sigmoid and the hard sigmoid; multiply each by x")]),
     hints=["Evaluate both on a fine grid, or find where ReLU6 starts to clip.",
            "At x = 3: swish(3) = 3σ(3) and h-swish(3) = 3."],
-    solution_code="import math\n"
-                  "answer = 3 - 3 / (1 + math.exp(-3))  # = 3σ(−3), at x = ±3",
+    solution_code='answer = 3 - 3 / (1 + math.exp(-3))  # = 3σ(−3), at x = ±3',
 )

@@ -47,8 +47,10 @@ q1 = Question(
     checker=_check_cam,
     hints=["M_c(x, y) = Σ_k w_k^c f_k(x, y).",
            "`(weight[2][:, None, None] * features).sum(0)` or `torch.einsum('k,khw->hw', ...)`"],
-    solution_code="features, weight, bias = exercises.lesson05.data()\n"
-                  "answer = torch.einsum('k,khw->hw', weight[2], features)",
+    solution_code=(
+        'features, weight, bias = exercises.lesson05.data()\n'
+        'answer = torch.einsum("k,khw->hw", weight[2], features)'
+    ),
 )
 
 

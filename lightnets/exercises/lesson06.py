@@ -36,10 +36,11 @@ q1 = Question(
                     "channels: 256 % 9 ≠ 0")]),
     hints=["The grouped 3×3 costs 9/g of the standard 3×3; the 1×1 costs 1/9 of it.",
            "Try the divisors of 256 with `cost.grouped_conv_macs`."],
-    solution_code="from lightnets.cost import grouped_conv_macs, pointwise_conv_macs\n"
-                  "answer = next(g for g in (1, 2, 4, 8, 16, 32, 64, 128, 256)\n"
-                  "              if grouped_conv_macs(256, 256, 3, g, 28)\n"
-                  "              <= pointwise_conv_macs(256, 256, 28))",
+    solution_code=(
+        'answer = next(g for g in (1, 2, 4, 8, 16, 32, 64, 128, 256)\n'
+        '              if cost.grouped_conv_macs(256, 256, 3, g, 28)\n'
+        '              <= cost.pointwise_conv_macs(256, 256, 28))'
+    ),
 )
 
 q2 = Question(
@@ -51,24 +52,27 @@ q2 = Question(
         "ptflops": "ptflops adds biases and activations, but another tool doubles everything"}),
     hints=["`tool_counts(create_model('mobilenet_v2'))` maps each tool to a ToolCount.",
            "One of them counts a multiply and an add separately."],
-    solution_code="counts = cost.tool_counts(create_model('mobilenet_v2'))\n"
-                  "answer = max((t for t in counts if t not in ('paper', 'all')),\n"
-                  "             key=lambda t: counts[t].count)",
+    solution_code=(
+        'counts_v2 = cost.tool_counts(create_model("mobilenet_v2"))\n'
+        'answer = max((t for t in counts_v2 if t not in ("paper", "all")),\n'
+        '             key=lambda t: counts_v2[t].count)'
+    ),
 )
 
 q3 = Question(
     name="lesson06.q3",
     prompt="The fully connected layer's share (percent) of MobileNetV1's Mult-Adds at width_mult "
            "= 0.5, 224 px.",
-    checker=numeric(lambda: _fc_share_percent(0.5), rel_tol=1e-3, mistakes=[
+    checker=numeric(lambda: _fc_share_percent(0.5), rel_tol=1e-3, percent=True, mistakes=[
         (lambda: _fc_share_percent(1.0),
          "the FC layer's Mult-Adds fall by α (its input is α·1024 features) while the "
          "convolutions' fall by about α², so its share grows")]),
     hints=["Sum the rows of type 'linear' in `profile(create_model('mobilenet_v1', "
            "width_mult=0.5)).by_layer`."],
-    solution_code="cost = profile(create_model('mobilenet_v1', width_mult=0.5))\n"
-                  "answer = 100 * sum(r.macs for r in cost.by_layer if r.type == 'linear')"
-                  " / cost.macs",
+    solution_code=(
+        'thin = profile(create_model("mobilenet_v1", width_mult=0.5))\n'
+        'answer = 100 * sum(r.macs for r in thin.by_layer if r.type == "linear") / thin.macs'
+    ),
 )
 
 
@@ -106,8 +110,10 @@ q4 = Question(
     hints=["`tool_counts(model, tools=('ptflops',))['ptflops'].parts` splits the count by kind "
            "of operation.",
            "Look at parts['activation'] and divide by 1e6."],
-    solution_code="counts = cost.tool_counts(create_model('mobilenet_v1'), tools=('ptflops',))\n"
-                  "answer = counts['ptflops'].parts['activation'] / 1e6",
+    solution_code=(
+        'relu = cost.tool_counts(create_model("mobilenet_v1"), tools=("ptflops",))\n'
+        'answer = relu["ptflops"].parts["activation"] / 1e6'
+    ),
 )
 
 q5 = Question(
@@ -125,8 +131,12 @@ q5 = Question(
                                    "because its FC part does not fall")]),
     hints=["Profile mobilenet_v1 at (1, 3, 160, 160) and at (1, 3, 224, 224).",
            "The share is the 'linear' rows' MACs over the total; divide the two shares."],
-    solution_code="def fc_share(side):\n"
-                  "    c = profile(create_model('mobilenet_v1'), (1, 3, side, side))\n"
-                  "    return sum(r.macs for r in c.by_layer if r.type == 'linear') / c.macs\n"
-                  "answer = fc_share(160) / fc_share(224)",
+    solution_code=(
+        'def fc_share(side):\n'
+        '    c = profile(create_model("mobilenet_v1"), (1, 3, side, side))\n'
+        '    return sum(r.macs for r in c.by_layer if r.type == "linear") / c.macs\n'
+        '\n'
+        '\n'
+        'answer = fc_share(160) / fc_share(224)'
+    ),
 )

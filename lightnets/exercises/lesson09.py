@@ -5,6 +5,9 @@ import math
 
 from lightnets.exercises._question import Question, choice, numeric
 
+# What the notebook's solution cells find already imported (the solutions are its cells' code).
+NOTEBOOK_CONTEXT = "from lightnets import search"
+
 EXAMPLE_PROPOSALS = (
     {"block": "a", "delta_accuracy": -0.02, "delta_latency": -4.0},
     {"block": "b", "delta_accuracy": -0.01, "delta_latency": -1.0},
@@ -49,8 +52,7 @@ q2 = Question(
         (lambda: 2 ** 0.15, "that is MobileNetV3-Small's w = −0.15"),
         (lambda: 2 ** -0.07, "the other way round: the slower model must be *more* accurate")]),
     hints=["Solve ACC₁ · (2L/T)^w = ACC₀ · (L/T)^w for ACC₁ / ACC₀."],
-    solution_code="from lightnets.search import equal_reward_accuracy\n"
-                  "answer = equal_reward_accuracy(1.0, 2.0, -0.07)",
+    solution_code='answer = search.equal_reward_accuracy(1.0, 2.0, -0.07)',
 )
 
 q3 = Question(
@@ -62,9 +64,7 @@ q3 = Question(
                      __import__("lightnets.search", fromlist=["x"]).SEARCH_SPACE.values()),
          "you added the numbers of options; each choice combines with every other, so multiply")]),
     hints=["`math.prod(len(v) for v in SEARCH_SPACE.values())`"],
-    solution_code="import math\n"
-                  "from lightnets.search import SEARCH_SPACE\n"
-                  "answer = math.prod(len(values) for values in SEARCH_SPACE.values())",
+    solution_code='answer = math.prod(len(values) for values in search.SEARCH_SPACE.values())',
 )
 
 q4 = Question(
@@ -76,7 +76,9 @@ q4 = Question(
              "ΔAccuracy / |ΔLatency|",
         "a": "compute ΔAccuracy / |ΔLatency| for each: −0.005, −0.01, −0.0033"}),
     hints=["Compute delta_accuracy / abs(delta_latency) for each proposal; keep the largest."],
-    solution_code="proposals = exercises.lesson09.EXAMPLE_PROPOSALS\n"
-                  "answer = max(proposals, key=lambda p: p['delta_accuracy']\n"
-                  "             / abs(p['delta_latency']))['block']",
+    solution_code=(
+        'proposals = exercises.lesson09.EXAMPLE_PROPOSALS\n'
+        "answer = max(proposals, key=lambda p: p['delta_accuracy']"
+        " / abs(p['delta_latency']))['block']"
+    ),
 )

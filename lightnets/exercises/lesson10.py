@@ -79,8 +79,8 @@ q3 = Question(
            "in one training step, in expectation?",
     checker=numeric(_active_blocks, rel_tol=1e-9, mistakes=[
         (lambda: _active_blocks(lambda i, n: 0.2), "that is the blog's constant rate 0.2 on "
-                                                   "every block; the paper's schedule grows "
-                                                   "linearly from 0"),
+                                                   "every block; the official code's schedule "
+                                                   "grows linearly from 0"),
         (lambda: 16 * 0.8, "the constant rate on all 16 blocks; neither the schedule nor the "
                            "always-kept first blocks of each stage"),
         (lambda: 16 - sum(0.2 * i / 16 for i in range(16)), "a stage's first block has no "

@@ -106,8 +106,10 @@ q1 = Question(
          "identifier")]),
     hints=["Column i has a (d_i + 1) × (d − ℓ) table and one identifier of length ℓ.",
            "sum over columns of (d_i + 1)(d − ℓ), plus m·ℓ, with d − ℓ = 24, ℓ = 8"],
-    solution_code="answer = (sum((d_i + 1) * (32 - 8) for d_i in categories)\n"
-                  "          + len(categories) * 8)",
+    solution_code=(
+        'categories = tt.CREDIT_CATEGORIES\n'
+        'answer = sum((d_i + 1) * (32 - 8) for d_i in categories) + len(categories) * 8'
+    ),
 )
 
 q2 = Question(

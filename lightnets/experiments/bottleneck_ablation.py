@@ -29,11 +29,13 @@ from typing import Optional
 
 import torch
 from torch import nn
+from torch.utils.data import TensorDataset
 
 from lightnets._checks import check_choice, check_int
 from lightnets._io import atomic_write
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 from lightnets.layers import ConvBNAct, InvertedResidual
+from lightnets.train import evaluate, train_one_epoch
 from lightnets.utils import seed_everything
 
 BOTTLENECKS = ("linear", "relu6")
@@ -47,7 +49,7 @@ VARIANTS = {  # name: (activation after the projection, where the shortcut goes)
 BASELINE = "linear bottleneck, shortcut between bottlenecks"
 NUM_CLASSES = 8
 FINAL_EVALUATIONS = 5  # a run's result: the mean of its last five evaluations, once flat
-DEFAULT_PATH = os.path.join(os.path.dirname(__file__), "results", "bottleneck_ablation.json")
+DEFAULT_PATH = os.path.join(RESULTS_DIRECTORY, "bottleneck_ablation.json")
 
 
 def gratings(n: int, generator: torch.Generator, size: int = 12, noise: float = 1.0) -> tuple:
@@ -126,26 +128,22 @@ class TinyMobileNetV2(nn.Module):
 
 def train_variant(bottleneck: str, shortcut: str, seed: int, steps: int = 1500, batch: int = 64,
                   eval_every: int = 100, test: Optional[tuple] = None) -> list:
-    """Train one variant with Adam on fresh batches; test accuracy every ``eval_every`` steps."""
+    """Train one variant with Adam on fresh batches; test accuracy every ``eval_every`` steps.
+
+    The steps run through :func:`lightnets.train.train_one_epoch`, ``eval_every`` at a time (the
+    steps after the last evaluation would change nothing that is returned, so they are not run).
+    """
     torch.set_num_threads(1)  # the same numbers in a worker process as in the parent
     seed_everything(seed)
     model = TinyMobileNetV2(bottleneck, shortcut)
     optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
     data = torch.Generator().manual_seed(10_000 + seed)
-    test_x, test_y = test if test is not None else gratings(1024, torch.Generator().manual_seed(1))
+    test_set = TensorDataset(*(test if test is not None
+                               else gratings(1024, torch.Generator().manual_seed(1))))
     curve = []
-    for step in range(1, steps + 1):
-        x, y = gratings(batch, data)
-        model.train()
-        loss = nn.functional.cross_entropy(model(x), y)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        if step % eval_every == 0:
-            model.eval()
-            with torch.no_grad():
-                predicted = torch.cat([model(chunk).argmax(1) for chunk in test_x.split(256)])
-            curve.append(float((predicted == test_y).float().mean()))
+    for _ in range(steps // eval_every):
+        train_one_epoch(model, optimiser, (gratings(batch, data) for _ in range(eval_every)))
+        curve.append(evaluate(model, test_set, batch_size=256)["accuracy"])
     return curve
 
 

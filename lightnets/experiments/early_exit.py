@@ -15,7 +15,8 @@ the exit threshold τ exactly, on any machine, without running a network.
 Run ``python -m lightnets.experiments.early_exit --threads 1`` (10–15 minutes on one CPU core;
 the committed results took 15 minutes of training on one thread of a shared machine).
 It is resumable: finished models are read back from ``checkpoints/seedS_NAME.pt``; a model being
-trained is saved after every epoch (``.partial.pt``, with its optimizer) and continues from there.
+trained by :func:`lightnets.train.fit` is saved after every epoch (``.partial.pt``, with its
+optimizer) and continues from there. Checkpoints have ``lightnets.checkpoint``'s one format.
 ``results.json`` records the command, seeds and versions and is rewritten (atomically) after each
 model.
 """
@@ -23,11 +24,8 @@ model.
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import math
 import sys
-import time
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -35,12 +33,11 @@ import torch
 from torch import nn
 
 from lightnets._io import atomic_write, read_results
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "early_exit"
+DEFAULT_DIRECTORY = RESULTS_DIRECTORY / "early_exit"
 RESULTS_FILE = "results.json"
 RESULTS_FORMAT = "lightnets.experiments.early_exit/1"
-CHECKPOINT_FORMAT = "lightnets.experiments.early_exit.checkpoint/1"
 
 # DenseNet-BC with L = 6n + 4 = 28 (n = 4 layers per block) and k = 8: small enough for a CPU.
 MODEL = {"block_layers": (4, 4, 4), "growth_rate": 8}
@@ -93,28 +90,30 @@ def datasets(seed: int, training: dict, data: Optional[dict] = None) -> tuple:
     return train, test
 
 
-def _save(path: Path, state: dict) -> None:
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write(path, lambda file: file.write(buffer.getvalue()))
-
-
 def load_state(path) -> dict:
-    """A checkpoint of this experiment, read with ``torch.load(weights_only=True)``."""
-    state = torch.load(Path(path), map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not an early-exit checkpoint ({CHECKPOINT_FORMAT})")
+    """A checkpoint of this experiment (``lightnets.checkpoint``'s one format, read with
+    ``torch.load(weights_only=True)`` and its content hash checked)."""
+    from lightnets.checkpoint import load_checkpoint
+
+    state = load_checkpoint(Path(path))
+    if not isinstance(state.get("model_config"), dict) or "exit_model" not in state["model_config"]:
+        raise ValueError(f"{path} is not an early-exit checkpoint (it records no exit_model)")
     return state
 
 
 def load_trained(path) -> nn.Module:
     """The model a finished checkpoint holds, in float32 and eval mode."""
     state = load_state(path)
-    model = build(state["name"], state["num_classes"], state["model"])
+    config = dict(state["model_config"])
+    model = build(config.pop("exit_model"), config.pop("num_classes"), config)
     model.load_state_dict(
-        {k: v.float() if v.is_floating_point() else v for k, v in state["weights"].items()}
-    )
+        {k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()})
     return model.eval()
+
+
+def exit_loss(outputs: Sequence[torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
+    """As in MSDNet: every classifier's loss counts equally (here: their mean)."""
+    return sum(nn.functional.cross_entropy(z, labels) for z in outputs) / len(outputs)
 
 
 def train_model(
@@ -126,99 +125,34 @@ def train_model(
     model_config: dict,
     progress: bool = False,
 ) -> list:
-    """Train one model (or resume it), then store it compact: weights in float16, no optimizer."""
-    from lightnets.train import learning_rate
+    """Train one model with :func:`lightnets.train.fit` (or resume it), then store it compact:
+    weights in float16, no optimizer."""
+    from lightnets.checkpoint import compact, load_checkpoint, save_checkpoint
+    from lightnets.train import TrainConfig, fit
     from lightnets.utils import seed_everything
 
     final = directory / "checkpoints" / f"seed{seed}_{name}.pt"
     partial = final.with_suffix(".partial.pt")
-    for path in (final, partial):
-        # A file from another budget would silently mix two experiments: refuse it.
-        done = len(load_state(path)["history"]) if path.exists() else 0
-        finished_elsewhere = path == final and path.exists() and done != training["epochs"]
-        if done > training["epochs"] or finished_elsewhere:
-            raise ValueError(
-                f"{path} was trained for {done} epochs, not --epochs {training['epochs']}; "
-                "use another --directory"
-            )
     if final.exists():
-        return load_state(final)["history"]
+        history = load_state(final)["history"]
+        if len(history) != training["epochs"]:  # another budget would mix two experiments
+            raise ValueError(f"{final} was trained for {len(history)} epochs, not --epochs "
+                             f"{training['epochs']}; use another --directory")
+        return history
     seed_everything(seed)
     num_classes = len(train_set.class_names)
     model = build(name, num_classes, model_config)
-    opt = torch.optim.AdamW(
-        model.parameters(), lr=training["lr"], weight_decay=training["weight_decay"]
-    )
-    history = []
-    if partial.exists():
-        state = load_state(partial)
-        model.load_state_dict(state["weights"])
-        opt.load_state_dict(state["optimizer"])
-        history = list(state["history"])
-    batch, epochs = training["batch_size"], training["epochs"]
-    steps_per_epoch = math.ceil(len(train_set) / batch)
-    total, warmup = epochs * steps_per_epoch, round(training["warmup_epochs"] * steps_per_epoch)
-    images, labels = train_set.batch(range(len(train_set)))[:2]
-    for epoch in range(len(history), epochs):
-        started = time.perf_counter()
-        # Randomness is a function of (seed, epoch) alone, so a resumed run is the same run.
-        order = torch.randperm(
-            len(labels), generator=torch.Generator().manual_seed(seed * 1009 + epoch)
-        )
-        model.train()
-        loss_sum = 0.0
-        for step, start in enumerate(range(0, len(labels), batch), start=epoch * steps_per_epoch):
-            for group in opt.param_groups:
-                group["lr"] = learning_rate(step, total, training["lr"], warmup)
-            index = order[start : start + batch]
-            outputs = model(images[index])
-            # As in MSDNet: every classifier's loss counts equally (here: their mean).
-            loss = sum(nn.functional.cross_entropy(z, labels[index]) for z in outputs) / len(
-                outputs
-            )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(index)
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "train_loss": loss_sum / len(labels),
-                "seconds": time.perf_counter() - started,
-            }
-        )
-        if progress:
-            print(
-                f"  seed {seed} {name} epoch {epoch + 1}/{epochs}: loss"
-                f" {history[-1]['train_loss']:.3f} ({history[-1]['seconds']:.0f} s)",
-                flush=True,
-            )
-        _save(
-            partial,
-            {
-                "format": CHECKPOINT_FORMAT,
-                "name": name,
-                "num_classes": num_classes,
-                "model": model_config,
-                "weights": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "history": history,
-            },
-        )
-    compact = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-    _save(
-        final,
-        {
-            "format": CHECKPOINT_FORMAT,
-            "name": name,
-            "num_classes": num_classes,
-            "model": model_config,
-            "weights": compact,
-            "history": history,
-        },
-    )
+    # The committed run's batches: the last, short batch kept, the order seeded by seed * 1009.
+    config = TrainConfig(epochs=training["epochs"], batch_size=training["batch_size"],
+                         lr=training["lr"], weight_decay=training["weight_decay"],
+                         warmup_epochs=training["warmup_epochs"], seed=seed,
+                         order_seed=seed * 1009, keep_last_batch=True)
+    fit(model, train_set, None, config, loss=exit_loss, device="cpu", checkpoint=partial,
+        progress=progress, model_config={"exit_model": name, "num_classes": num_classes,
+                                         **model_config})
+    save_checkpoint(final, compact(load_checkpoint(partial)))
     partial.unlink()
-    return history
+    return load_state(final)["history"]
 
 
 @torch.no_grad()

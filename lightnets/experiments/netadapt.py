@@ -33,9 +33,9 @@ import torch
 from lightnets import search
 from lightnets._checks import check_int
 from lightnets._io import atomic_write
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "search"
+DEFAULT_DIRECTORY = RESULTS_DIRECTORY / "search"
 FORMAT = "lightnets.experiments.netadapt/1"
 
 # The seed network: MobileNetV2's layout, shrunk to train on a CPU in seconds.
@@ -148,10 +148,10 @@ def table_latency(table: dict, widths: dict) -> float:
 
 
 def _train(model, train_set, val_set, epochs, lr, seed) -> float:
-    from lightnets.train import evaluate, fit
+    from lightnets.train import TrainConfig, evaluate, fit
 
-    fit(model, train_set, epochs=epochs, batch_size=TRAINING["batch_size"], lr=lr, seed=seed,
-        progress=False, device="cpu")
+    config = TrainConfig(epochs=epochs, batch_size=TRAINING["batch_size"], lr=lr, seed=seed)
+    fit(model, train_set, None, config, progress=False, device="cpu")
     return evaluate(model, val_set, device="cpu")["accuracy"]
 
 

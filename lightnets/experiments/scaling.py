@@ -38,9 +38,9 @@ from typing import NamedTuple, Optional, Sequence
 import torch
 
 from lightnets._io import atomic_write, read_results
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent / "results" / "scaling"
+DEFAULT_DIRECTORY = RESULTS_DIRECTORY / "scaling"
 RESULTS_FILE = "results.json"
 RESULTS_FORMAT = "lightnets.experiments.scaling/1"
 
@@ -163,15 +163,6 @@ class Datasets:
         return self.cache[resolution]
 
 
-def compact(state: dict) -> dict:
-    """A finished run's checkpoint as committed: no optimizer state, float tensors in float16
-    (half the size; ``load_model`` copies them back into the float32 model)."""
-    state = {key: value for key, value in state.items() if key != "optimizer"}
-    state["model"] = {name: tensor.half() if tensor.is_floating_point() else tensor
-                      for name, tensor in state["model"].items()}
-    return state
-
-
 def compact_needed(path: Path) -> bool:
     from lightnets.train import load_checkpoint
 
@@ -190,10 +181,13 @@ def train_run(run: Run, directory: Path, datasets: Datasets, training: dict, see
 
     While training, ``checkpoints/NAME.partial.pt`` holds the full state (optimizer included) so
     that ``fit`` can resume; when done, ``checkpoints/NAME.pt`` keeps the model alone in half
-    precision (:func:`compact`, small enough to commit) and the partial file is removed.
+    precision (:func:`lightnets.checkpoint.compact`, small enough to commit) and the partial file
+    is removed.
     """
     from lightnets import create_model, scaling, seed_everything
-    from lightnets.train import evaluate, fit, load_checkpoint, load_model, save_checkpoint
+    from lightnets.checkpoint import compact
+    from lightnets.train import (TrainConfig, evaluate, fit, load_checkpoint, load_model,
+                                 save_checkpoint)
 
     train_set, val_set = datasets(run.resolution)
     config = model_config(run, len(train_set.class_names))
@@ -202,9 +196,10 @@ def train_run(run: Run, directory: Path, datasets: Datasets, training: dict, see
     if not final.exists():
         seed_everything(seed)  # every run starts from the same random state
         model = create_model("efficientnet", **config)
-        fit(model, train_set, None, epochs=training["epochs"], batch_size=training["batch_size"],
-            lr=training["lr"], seed=seed, device="cpu", checkpoint=partial, progress=progress,
-            model_config=config)
+        settings = TrainConfig(epochs=training["epochs"], batch_size=training["batch_size"],
+                               lr=training["lr"], seed=seed)
+        fit(model, train_set, None, settings, device="cpu", checkpoint=partial,
+            progress=progress, model_config=config)
         save_checkpoint(final, compact(load_checkpoint(partial)))
         partial.unlink()
     elif compact_needed(final):

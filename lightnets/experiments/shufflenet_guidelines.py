@@ -36,10 +36,10 @@ from torch import nn
 
 import lightnets
 from lightnets._io import atomic_write
-from lightnets.experiments import versions
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 from lightnets.experiments._timing import cpu_model, interleaved_times, median_iqr
 
-DEFAULT_PATH = os.path.join(os.path.dirname(__file__), "results", "shufflenet_guidelines.json")
+DEFAULT_PATH = os.path.join(RESULTS_DIRECTORY, "shufflenet_guidelines.json")
 SIDE = 56  # Ma et al. §2: "input image size is 56 × 56" in Tables 1–4
 BLOCKS = 10  # "stacking 10 building blocks repeatedly"
 

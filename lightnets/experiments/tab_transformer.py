@@ -39,12 +39,14 @@ from torch.utils.data import DataLoader
 from lightnets import tabular
 from lightnets._checks import check_choice, check_float, check_int
 from lightnets._io import atomic_write
-from lightnets.experiments import versions
+from lightnets._torch import evaluating
+from lightnets.experiments import RESULTS_DIRECTORY, versions
 from lightnets.registry import create_model
 from lightnets.stats import t_interval as interval  # noqa: F401 - notebook 11 names it
+from lightnets.train import train_one_epoch
 from lightnets.utils import seed_everything
 
-RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results", "tab_transformer")
+RESULTS_DIR = os.path.join(RESULTS_DIRECTORY, "tab_transformer")
 RESULTS_FILE = "results.json"
 WEIGHTS_FILE = "tab_transformer_seed0.pt"
 MODELS = ("tab_transformer", "tab_mlp")
@@ -64,13 +66,9 @@ def predict(model: nn.Module, data: tabular.TabularData,
             x_categ: Optional[torch.Tensor] = None) -> np.ndarray:
     """P(positive) for every row, in float64 (``x_categ`` replaces the data's, e.g. with holes)."""
     x_categ = data.x_categ if x_categ is None else x_categ
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         pairs = zip(x_categ.split(512), data.x_cont.split(512))
         logits = torch.cat([model(c, x) for c, x in pairs])
-    finally:
-        model.train(was_training)
     return torch.softmax(logits.double(), dim=1)[:, 1].numpy()
 
 
@@ -81,11 +79,19 @@ def auc(y: torch.Tensor, scores: np.ndarray) -> float:
     return float(roc_auc_score(y.numpy(), scores))
 
 
+def table_rows(batch) -> tuple:
+    """What a batch of a :class:`~lightnets.tabular.TabularData` is: the model takes
+    ``(x_categ, x_cont)`` and is scored against ``y``."""
+    x_categ, x_cont, y = batch
+    return (x_categ, x_cont), y
+
+
 def fit(model: nn.Module, train: tabular.TabularData, val: tabular.TabularData, seed: int = 0,
         epochs: int = RECIPE["epochs"], batch_size: int = RECIPE["batch_size"],
         lr: float = RECIPE["lr"],
         weight_decay: float = RECIPE["weight_decay"], patience: int = RECIPE["patience"]) -> list:
-    """Train with AdamW and cross-entropy; keep the weights of the best validation-AUC epoch.
+    """Train with AdamW and cross-entropy (:func:`lightnets.train.train_one_epoch`, one epoch at a
+    time); keep the weights of the best validation-AUC epoch.
 
     Returns one dict per epoch (``epoch``, ``train_loss``, ``val_auc``); stops after ``patience``
     epochs without a better validation AUC. The model is left in eval mode with the best weights.
@@ -101,17 +107,10 @@ def fit(model: nn.Module, train: tabular.TabularData, val: tabular.TabularData, 
     order = torch.Generator().manual_seed(seed)
     loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=order)
     history, best, best_state, waited = [], -math.inf, None, 0
-    for epoch in range(1, epochs + 1):
-        model.train()
-        total = 0.0
-        for x_categ, x_cont, y in loader:
-            loss = nn.functional.cross_entropy(model(x_categ, x_cont), y)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(y)
+    for epoch in range(1, epochs + 1):  # the loop is lightnets.train's; here: model selection
+        sums = train_one_epoch(model, optimiser, loader, unpack=table_rows)
         score = auc(val.y, predict(model, val))
-        history.append({"epoch": epoch, "train_loss": total / len(train), "val_auc": score})
+        history.append({"epoch": epoch, "train_loss": sums.loss / sums.count, "val_auc": score})
         if score > best:
             best, best_state, waited = score, copy.deepcopy(model.state_dict()), 0
         else:

@@ -12,8 +12,8 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
-                              make_divisible)
+from lightnets.layers import ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan
+from lightnets.models._plan import ROUND_TO_8, RoundingRule, check_rounding, checked_plan
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -48,33 +48,31 @@ TABLE_B1 = (
 BN = dict(bn_eps=1e-5, bn_momentum=1 - 0.9997)
 
 
-def scaled_depth(channels: int, width_mult: float) -> int:
-    """A stage's width under the depth multiplier, rounded to a multiple of 8.
-
-    torchvision's ``_round_to_multiple_of(channels·α, 8, round_up_bias=0.9)``: round to the nearest
-    multiple of 8, then go up one step if that lost more than 10%. That is :func:`make_divisible`.
-    """
-    return make_divisible(channels * width_mult, 8)
-
-
-def mnasnet_plan(width_mult: float = 1.0) -> NetworkPlan:
+def mnasnet_plan(width_mult: float = 1.0,
+                 round_channels: RoundingRule = ROUND_TO_8) -> NetworkPlan:
     """:data:`TABLE_B1` in whole channels at depth multiplier ``width_mult``: the separable conv
     is the first block (it does not expand), each stage's first repeat has its stride, the last
-    conv keeps 1280 channels."""
+    conv keeps 1280 channels.
+
+    Each stage's width is rounded by ``round_channels``. The default is torchvision's
+    ``_round_to_multiple_of(channels·α, 8, round_up_bias=0.9)``: round to the nearest multiple of
+    8, then go up one step if that lost more than 10%, which is :func:`make_divisible`.
+    """
     check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+    check_rounding(round_channels)
     stem, separable, *stages, last_conv, _head = TABLE_B1
-    channels = stem_channels = scaled_depth(stem.out_channels, width_mult)
-    out_channels = scaled_depth(separable.out_channels, width_mult)
+    channels = stem_channels = round_channels(stem.out_channels * width_mult)
+    out_channels = round_channels(separable.out_channels * width_mult)
     blocks = [MBConvConfig(channels, out_channels, channels, separable.kernel_size,
                            separable.stride)]
     channels = out_channels
     for row in stages:
-        out_channels = scaled_depth(row.out_channels, width_mult)
+        out_channels = round_channels(row.out_channels * width_mult)
         for i in range(row.repeats):
             blocks.append(MBConvConfig(channels, out_channels, channels * row.expansion,
                                        row.kernel_size, row.stride if i == 0 else 1))
             channels = out_channels
-    return NetworkPlan(stem_channels, blocks, last_conv.out_channels)
+    return checked_plan(NetworkPlan(stem_channels, blocks, last_conv.out_channels))
 
 
 class MnasNet(Network):
@@ -85,12 +83,12 @@ class MnasNet(Network):
     """
 
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
-                 dropout: float = 0.2) -> None:
+                 dropout: float = 0.2, round_channels: RoundingRule = ROUND_TO_8) -> None:
         super().__init__()
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)  # width: in the plan
         self.width_mult = width_mult
         stem, separable, *stages, last_conv, _head = TABLE_B1
-        plan = mnasnet_plan(width_mult)
+        plan = mnasnet_plan(width_mult, round_channels)
         first, *blocks = plan.blocks
         layers: list[nn.Module] = [
             ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem.stride, **BN)]

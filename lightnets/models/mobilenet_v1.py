@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 from torch import nn
 
-from lightnets.layers import (ConvBNAct, DepthwiseSeparable, MBConvConfig, NetworkPlan,
-                              make_divisible)
+from lightnets.layers import ConvBNAct, DepthwiseSeparable, MBConvConfig, NetworkPlan
+from lightnets.models._plan import ROUND_TO_8, RoundingRule, check_rounding, checked_plan
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -144,36 +144,35 @@ def paper_top1(width_mult: float, resolution: int):
     return None
 
 
-def mobilenet_v1_plan(width_mult: float = 1.0) -> NetworkPlan:
-    """Table 1 in whole channels at width α = ``width_mult`` (§3.3: α·M channels, kept a multiple
-    of 8 as timm does): each depthwise-separable pair is a block that does not expand (its
-    depthwise layer keeps the width); no head conv before pooling."""
+def mobilenet_v1_plan(width_mult: float = 1.0,
+                      round_channels: RoundingRule = ROUND_TO_8) -> NetworkPlan:
+    """Table 1 in whole channels at width α = ``width_mult`` (§3.3: α·M channels, rounded by
+    ``round_channels``, by default to a multiple of 8 as timm does): each depthwise-separable pair
+    is a block that does not expand (its depthwise layer keeps the width); no head conv before
+    pooling."""
     check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
-
-    def width(channels: int) -> int:
-        return make_divisible(channels * width_mult, 8)
-
+    check_rounding(round_channels)
     stem, *body = TABLE_1
-    channels = stem_channels = width(stem.filter_shape[-1])
+    channels = stem_channels = round_channels(stem.filter_shape[-1] * width_mult)
     blocks = []
     for depthwise, pointwise in zip(body[0::2], body[1::2]):
-        out_channels = width(pointwise.filter_shape[-1])
+        out_channels = round_channels(pointwise.filter_shape[-1] * width_mult)
         blocks.append(MBConvConfig(channels, out_channels, channels, depthwise.filter_shape[0],
                                    depthwise.stride))
         channels = out_channels
-    return NetworkPlan(stem_channels, blocks, None)
+    return checked_plan(NetworkPlan(stem_channels, blocks, None))
 
 
 class MobileNetV1(Network):
     """MobileNetV1 built from :data:`TABLE_1`, every layer followed by BatchNorm and ReLU (§3.2)."""
 
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
-                 dropout: float = 0.0) -> None:
+                 dropout: float = 0.0, round_channels: RoundingRule = ROUND_TO_8) -> None:
         super().__init__()
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)  # width: in the plan
         self.width_mult = width_mult
 
-        plan = mobilenet_v1_plan(width_mult)
+        plan = mobilenet_v1_plan(width_mult, round_channels)
         stem = TABLE_1[0]
         layers: list[nn.Module] = [
             ConvBNAct(3, plan.stem_channels, stem.filter_shape[0], stem.stride)]

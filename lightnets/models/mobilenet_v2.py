@@ -7,8 +7,8 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
-                              make_divisible)
+from lightnets.layers import ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan
+from lightnets.models._plan import ROUND_TO_8, RoundingRule, check_rounding, checked_plan
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -59,22 +59,25 @@ TABLE_2 = (
 )
 
 
-def mobilenet_v2_plan(width_mult: float = 1.0) -> NetworkPlan:
-    """Table 2 in whole channels at width ``width_mult``: every width a multiple of 8; each row's
-    first repeat has the row's stride, the others stride 1; the last conv is never thinned below
-    1280, only widened for α > 1 (§4, as torchvision)."""
+def mobilenet_v2_plan(width_mult: float = 1.0,
+                      round_channels: RoundingRule = ROUND_TO_8) -> NetworkPlan:
+    """Table 2 in whole channels at width ``width_mult``: every width rounded by
+    ``round_channels`` (by default to a multiple of 8); each row's first repeat has the row's
+    stride, the others stride 1; the last conv is never thinned below 1280, only widened for
+    α > 1 (§4, as torchvision)."""
     check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
+    check_rounding(round_channels)
     stem, *bottlenecks, last_conv, _pool, _classifier = TABLE_2
-    channels = stem_channels = make_divisible(stem.out_channels * width_mult, 8)
+    channels = stem_channels = round_channels(stem.out_channels * width_mult)
     blocks = []
     for row in bottlenecks:
-        out_channels = make_divisible(row.out_channels * width_mult, 8)
+        out_channels = round_channels(row.out_channels * width_mult)
         for i in range(row.repeats):
             blocks.append(MBConvConfig(channels, out_channels, round(channels * row.expansion), 3,
                                        row.stride if i == 0 else 1))
             channels = out_channels
-    head = make_divisible(last_conv.out_channels * max(1.0, width_mult), 8)
-    return NetworkPlan(stem_channels, blocks, head)
+    head = round_channels(last_conv.out_channels * max(1.0, width_mult))
+    return checked_plan(NetworkPlan(stem_channels, blocks, head))
 
 
 class MobileNetV2(Network):
@@ -82,11 +85,11 @@ class MobileNetV2(Network):
     linear projections, and a 1×1 conv to 1280 channels before pooling."""
 
     def __init__(self, num_classes: int = 1000, width_mult: float = 1.0,
-                 dropout: float = 0.2) -> None:
+                 dropout: float = 0.2, round_channels: RoundingRule = ROUND_TO_8) -> None:
         super().__init__()
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)  # width: in the plan
         self.width_mult = width_mult
-        plan = mobilenet_v2_plan(width_mult)
+        plan = mobilenet_v2_plan(width_mult, round_channels)
         layers: list[nn.Module] = [
             ConvBNAct(3, plan.stem_channels, 3, TABLE_2[0].stride, activation=nn.ReLU6)]
         layers += [InvertedResidual.from_config(block, activation=nn.ReLU6)

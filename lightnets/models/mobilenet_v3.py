@@ -13,8 +13,8 @@ from typing import NamedTuple, Optional, Union
 
 from torch import nn
 
-from lightnets.layers import (ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan,
-                              make_divisible)
+from lightnets.layers import ConvBNAct, InvertedResidual, MBConvConfig, NetworkPlan
+from lightnets.models._plan import ROUND_TO_8, RoundingRule, check_rounding, checked_plan
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -84,9 +84,10 @@ NONLINEARITY = {"RE": nn.ReLU, "HS": nn.Hardswish}
 BN = dict(bn_eps=0.001, bn_momentum=0.01)
 
 
-def squeeze_channels(expanded_channels: int) -> int:
-    """§5.3: the SE bottleneck is a quarter of the expansion layer, rounded to a multiple of 8."""
-    return make_divisible(expanded_channels // 4, 8)
+def squeeze_channels(expanded_channels: int, round_channels: RoundingRule = ROUND_TO_8) -> int:
+    """§5.3: the SE bottleneck is a quarter of the expansion layer, rounded by the plan's rule
+    (by default to a multiple of 8)."""
+    return round_channels(expanded_channels // 4)
 
 
 class Result(NamedTuple):
@@ -97,44 +98,50 @@ class Result(NamedTuple):
     pixel1_ms: float  # float latency on a Pixel 1, one large core, batch 1 (TFLite)
 
 
-# Table 3, "Floating point performance on the Pixel family of phones" (arXiv:1905.02244v5), in
-# the paper's columns (its Pixel 2 and 3 latencies left out). The paper's Small rows count 66 M /
-# 2.9 M and 44 M / 2.4 M; torchvision's mobilenet_v3_small (and ours) has 56.5 M / 2.54 M: its
-# penultimate layer has 1024 channels where Table 2 prints 1280 (0.40 M parameters less).
+# Table 3, "Floating point performance on the Pixel family of phones", as the latest arXiv version
+# prints it (arXiv:1905.02244v5), in the paper's columns (its Pixel 2 and 3 latencies left out).
+# The versions differ in the Small rows: v5 prints 56 M / 2.5 M (1.0) and 44 M / 2.0 M (0.75), and
+# Table 2's penultimate layer at 1024, which is the released model (torchvision's and ours, 56.5 M
+# / 2.54 M); the ICCV 2019 camera-ready and the TF-slim README print the rows in TABLE_3_ICCV_SMALL
+# and 1280 features.
 TABLE_3 = (
     Result("V3-Large 1.0", 75.2, 219, 5.4, 51),
     Result("V3-Large 0.75", 73.3, 155, 4.0, 39),
     Result("MnasNet-A1", 75.2, 315, 3.9, 71),
     Result("Proxyless", 74.6, 320, 4.0, 72),
     Result("V2 1.0", 72.0, 300, 3.4, 64),
-    Result("V3-Small 1.0", 67.4, 66, 2.9, 15.8),
-    Result("V3-Small 0.75", 65.4, 44, 2.4, 12.8),
+    Result("V3-Small 1.0", 67.4, 56, 2.5, 15.8),
+    Result("V3-Small 0.75", 65.4, 44, 2.0, 12.8),
     Result("Mnas-small", 64.9, 65.1, 1.9, 20.3),
     Result("V2 0.35", 60.8, 59.2, 1.6, 16.6),
 )
 
+# The Small rows' (Mult-Adds in millions, parameters in millions) as the ICCV 2019 camera-ready
+# prints them (Table 3), with a 1280-feature penultimate layer in Table 2.
+TABLE_3_ICCV_SMALL = {"V3-Small 1.0": (66, 2.9), "V3-Small 0.75": (44, 2.4)}
 
-def mobilenet_v3_plan(table: tuple = TABLE_1, width_mult: float = 1.0) -> NetworkPlan:
+
+def mobilenet_v3_plan(table: tuple = TABLE_1, width_mult: float = 1.0,
+                      round_channels: RoundingRule = ROUND_TO_8) -> NetworkPlan:
     """A table (:data:`TABLE_1` Large, :data:`TABLE_2` Small) in whole channels at width
-    ``width_mult``: widths multiples of 8, SE a quarter of the expansion (§5.3), and the last conv
-    six times the last bottleneck's width (960 = 6·160, 576 = 6·96): torchvision keeps that ratio
-    under width_mult rather than rounding 960·α on its own. The classifier's hidden layer is not
-    in the plan (it follows pooling)."""
+    ``width_mult``: widths rounded by ``round_channels`` (by default to multiples of 8), SE a
+    quarter of the expansion (§5.3), and the last conv six times the last bottleneck's width
+    (960 = 6·160, 576 = 6·96): torchvision keeps that ratio under width_mult rather than rounding
+    960·α on its own. The classifier's hidden layer is not in the plan (it follows pooling)."""
     check_float("width_mult", width_mult, 0.0, 4.0, low_inclusive=False)
-
-    def width(channels: int) -> int:
-        return make_divisible(channels * width_mult, 8)
-
+    check_rounding(round_channels)
     stem, *bottlenecks, last_conv, _pool, _hidden, _logits = table
-    channels = stem_channels = width(stem.out_channels)
+    channels = stem_channels = round_channels(stem.out_channels * width_mult)
     blocks = []
     for row in bottlenecks:
-        expanded, out_channels = width(row.expanded_channels), width(row.out_channels)
+        expanded = round_channels(row.expanded_channels * width_mult)
+        out_channels = round_channels(row.out_channels * width_mult)
+        squeeze = squeeze_channels(expanded, round_channels) if row.use_se else None
         blocks.append(MBConvConfig(channels, out_channels, expanded, row.kernel_size, row.stride,
-                                   squeeze_channels(expanded) if row.use_se else None))
+                                   squeeze))
         channels = out_channels
     head = last_conv.out_channels // bottlenecks[-1].out_channels * channels
-    return NetworkPlan(stem_channels, blocks, head)
+    return checked_plan(NetworkPlan(stem_channels, blocks, head))
 
 
 class MobileNetV3(Network):
@@ -146,13 +153,13 @@ class MobileNetV3(Network):
     """
 
     def __init__(self, table: tuple, num_classes: int = 1000, width_mult: float = 1.0,
-                 dropout: float = 0.2) -> None:
+                 dropout: float = 0.2, round_channels: RoundingRule = ROUND_TO_8) -> None:
         super().__init__()
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)  # width: in the plan
         self.width_mult = width_mult
 
         stem, *bottlenecks, last_conv, _pool, hidden, _logits = table
-        plan = mobilenet_v3_plan(table, width_mult)
+        plan = mobilenet_v3_plan(table, width_mult, round_channels)
         layers: list[nn.Module] = [
             ConvBNAct(3, plan.stem_channels, stem.kernel_size, stem.stride,
                       activation=NONLINEARITY[stem.nonlinearity], **BN)
@@ -167,7 +174,7 @@ class MobileNetV3(Network):
                                 activation=NONLINEARITY[last_conv.nonlinearity], **BN))
         self.features = nn.Sequential(*layers)
         self.num_features = last_channels
-        hidden_channels = make_divisible(hidden.out_channels * width_mult, 8)
+        hidden_channels = round_channels(hidden.out_channels * width_mult)
         # §5.1: after pooling, the 1×1 layers see one pixel, so they cost params but few MACs.
         self.classifier = nn.Sequential(
             nn.Linear(last_channels, hidden_channels),
@@ -178,11 +185,17 @@ class MobileNetV3(Network):
         init_weights(self)
 
 
+def _reported(network: str) -> Reported:
+    row = next(row for row in TABLE_3 if row.network == network)
+    return Reported(row.params_millions, row.mult_adds_millions,
+                    f"Howard et al. 2019, arXiv:1905.02244v5, Table 3 ({network[3:]})")
+
+
 @register(
     "mobilenet_v3_large",
     family="mobilenet_v3",
     paper="Howard et al. 2019, arXiv:1905.02244",
-    reported=Reported(5.4, 219, "Howard et al. 2019, Table 3 (Large 1.0)"),
+    reported=_reported("V3-Large 1.0"),
 )
 def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0,
                        dropout: float = 0.2) -> MobileNetV3:
@@ -195,7 +208,7 @@ def mobilenet_v3_large(num_classes: int = 1000, width_mult: float = 1.0,
     "mobilenet_v3_small",
     family="mobilenet_v3",
     paper="Howard et al. 2019, arXiv:1905.02244",
-    reported=Reported(2.5, 56, "Howard et al. 2019, Table 3 (Small 1.0)"),
+    reported=_reported("V3-Small 1.0"),
 )
 def mobilenet_v3_small(num_classes: int = 1000, width_mult: float = 1.0,
                        dropout: float = 0.2) -> MobileNetV3:

@@ -11,12 +11,14 @@ the paper is the reference, and what we chose where it is silent is said below.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple, Optional
 
 from torch import nn
 
 from lightnets.layers import ConvBNAct, ShuffleUnitV1, ShuffleUnitV2, make_divisible
+from lightnets.models._plan import RoundingRule, check_rounding
 from lightnets.models.base import Network, init_weights
 from lightnets._checks import check_float
 from lightnets.models._spec import Reported, register
@@ -52,6 +54,46 @@ TABLE_1_COMPLEXITY = {1: 143, 2: 140, 3: 137, 4: 133, 8: 137}
 GROUPS = (1, 2, 3, 4, 8)
 
 
+class ShuffleNetV1Plan(NamedTuple):
+    """Table 1's column for g groups in whole channels: the stem, then per stage (out_channels,
+    units, the first unit's stride)."""
+
+    groups: int
+    stem_channels: int
+    stages: tuple
+
+
+def shufflenet_v1_plan(groups: int = 3, width_mult: float = 1.0,
+                       round_channels: Optional[RoundingRule] = None) -> ShuffleNetV1Plan:
+    """:data:`TABLE_1`'s g-group column at width s = ``width_mult`` (the rules are
+    :class:`ShuffleNetV1`'s): each stage's width s times its entry, rounded by ``round_channels``,
+    by default to a multiple of 4g (the bottleneck, a quarter of the unit, splits into g groups).
+    Checked here: every stage's width must leave each of the g groups a whole share of the
+    bottleneck and of a stride-2 unit's branch."""
+    if type(groups) is not int or groups not in GROUPS:  # 3.0 is no group count
+        raise ValueError(f"groups must be one of {list(GROUPS)} (Table 1), got {groups!r}")
+    check_float("width_mult", width_mult, 0.25, 2.0)
+    if round_channels is None:
+        round_channels = functools.partial(make_divisible, divisor=4 * groups)
+    check_rounding(round_channels)
+    column = f"g{groups}"
+    conv1, _maxpool, *stages, _pool, _fc = TABLE_1
+    channels = stem = _round_up(getattr(conv1, column) * 2 ** math.floor(math.log2(width_mult)),
+                                groups)
+    planned = []
+    for row in stages:
+        out_channels = round_channels(getattr(row, column) * width_mult)
+        if (isinstance(out_channels, bool) or not isinstance(out_channels, int)
+                or out_channels < 4 * groups or (out_channels // 4) % groups
+                or (out_channels - channels) % groups):
+            raise ValueError(f"round_channels must give whole channels that split into {groups} "
+                             f"groups (a multiple of 4·g = {4 * groups} does); {row.layer} has "
+                             f"{out_channels!r}")
+        planned.append((out_channels, row.repeat, row.stride))
+        channels = out_channels
+    return ShuffleNetV1Plan(groups, stem, tuple(planned))
+
+
 class ShuffleNetV1(Network):
     """ShuffleNet V1 built from :data:`TABLE_1` for ``groups`` g and width multiplier ``width_mult``
     (s×).
@@ -69,28 +111,23 @@ class ShuffleNetV1(Network):
     * The FC layer has a bias, like every classifier here.
     """
 
-    def __init__(self, num_classes: int = 1000, groups: int = 3, width_mult: float = 1.0) -> None:
+    def __init__(self, num_classes: int = 1000, groups: int = 3, width_mult: float = 1.0,
+                 round_channels: Optional[RoundingRule] = None) -> None:
         super().__init__()
-        if type(groups) is not int or groups not in GROUPS:  # 3.0 is no group count
-            raise ValueError(f"groups must be one of {list(GROUPS)} (Table 1), got {groups!r}")
-        check_float("width_mult", width_mult, 0.25, 2.0)
+        plan = shufflenet_v1_plan(groups, width_mult, round_channels)
         self.groups, self.width_mult = groups, width_mult
-        column = f"g{groups}"
-        conv1, maxpool, *stages, _pool, _fc = TABLE_1
-
-        channels = _round_up(getattr(conv1, column) * 2 ** math.floor(math.log2(width_mult)),
-                             groups)
+        conv1, maxpool = TABLE_1[:2]
+        channels = plan.stem_channels
         layers: list[nn.Module] = [ConvBNAct(3, channels, conv1.kernel_size, conv1.stride),
                                    nn.MaxPool2d(maxpool.kernel_size, maxpool.stride, padding=1)]
-        for stage_index, row in enumerate(stages):
-            out_channels = make_divisible(getattr(row, column) * width_mult, 4 * groups)
+        for stage_index, (out_channels, repeat, stride) in enumerate(plan.stages):
             units = []
-            for i in range(row.repeat):
+            for i in range(repeat):
                 # §3.3: "we do not apply group convolution on the first pointwise layer [of Stage 2]
                 # because the number of input channels is relatively small".
                 first_groups = 1 if stage_index == 0 and i == 0 else None
                 units.append(ShuffleUnitV1(channels, out_channels, groups,
-                                           row.stride if i == 0 else 1,
+                                           stride if i == 0 else 1,
                                            first_pointwise_groups=first_groups))
                 channels = out_channels
             layers.append(nn.Sequential(*units))

@@ -3,15 +3,27 @@ the Pareto front over every point shown. Lessons 01–04 (MobileNetV1 Tables 4�
 Table 3, EfficientNet Tables 2–3) and lesson 08 (the zoo) share this one builder."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
 from lightnets.plots._finish import finish
-from lightnets.plots_speed import pareto_front
 
-__all__ = ["accuracy_vs_cost"]
+__all__ = ["accuracy_vs_cost", "pareto_front"]
+
+
+def pareto_front(points: Iterable[tuple]) -> list:
+    """Indices of the points (cost, accuracy) that no other point beats: cheaper-or-equal and
+    more-or-equally accurate, better in at least one."""
+    points = list(points)
+    front = []
+    for i, (cost_i, acc_i) in enumerate(points):
+        dominated = any(c <= cost_i and a >= acc_i and (c < cost_i or a > acc_i)
+                        for j, (c, a) in enumerate(points) if j != i)
+        if not dominated:
+            front.append(i)
+    return front
 
 
 def accuracy_vs_cost(series: Mapping[str, Sequence[tuple]], title: str,

@@ -1,11 +1,10 @@
 """Figure builders for lesson 08 (ShuffleNet, SqueezeNet, Xception and speed). Each returns
 ``(figure, data)``: the figure for the learner and the numbers it drew, so tests check the data.
-Kept apart from ``plots.py`` so that the lessons' figure modules can change independently."""
+``PAPER_TOP1`` and :func:`load_result` are the data those figures draw."""
 from __future__ import annotations
 
 import json
-import os
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -13,10 +12,14 @@ import torch
 from torch import nn
 
 from lightnets.cost import profile
+from lightnets.experiments import RESULTS_DIRECTORY
 from lightnets.layers import ChannelShuffle
 from lightnets.models.squeezenet import TABLE_1, SqueezeNet
+from lightnets.plots.tradeoff import pareto_front
 
-RESULTS = os.path.join(os.path.dirname(__file__), "experiments", "results")
+__all__ = ["PAPER_TOP1", "load_result", "connectivity", "connectivity_panels",
+           "squeezenet_variant", "squeezenet_sweeps", "macs_by_block", "macs_by_block_bars",
+           "guideline_panels", "deploy_bars", "pareto_panels"]
 
 # ImageNet top-1 (%) as the papers report it (single crop, at each model's native resolution), for
 # the zoo's Pareto front. squeezenet1_1 is not in a paper: torchvision's documented accuracy.
@@ -35,7 +38,7 @@ PAPER_TOP1 = {
 
 def load_result(name: str) -> dict:
     """A saved experiment or benchmark result from ``lightnets/experiments/results/NAME.json``."""
-    with open(os.path.join(RESULTS, f"{name}.json")) as f:
+    with open(RESULTS_DIRECTORY / f"{name}.json") as f:
         return json.load(f)
 
 
@@ -196,19 +199,6 @@ def guideline_panels(result: dict, run: str = "cpu_batch1"):
 
 
 # --- Making a small network fast, and the zoo's Pareto front -------------------------------------
-
-def pareto_front(points: Iterable[tuple]) -> list:
-    """Indices of the points (cost, accuracy) that no other point beats: cheaper-or-equal and
-    more-or-equally accurate, better in at least one."""
-    points = list(points)
-    front = []
-    for i, (cost_i, acc_i) in enumerate(points):
-        dominated = any(c <= cost_i and a >= acc_i and (c < cost_i or a > acc_i)
-                        for j, (c, a) in enumerate(points) if j != i)
-        if not dominated:
-            front.append(i)
-    return front
-
 
 def deploy_bars(benchmark: dict, batch: int = 1):
     """Median time (ms, bar = IQR) of ours eager, ours deployed and torchvision eager per model."""

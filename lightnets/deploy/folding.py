@@ -1,4 +1,4 @@
-"""Inference speed without changing the answer: ``lightnets.deploy(model)``.
+"""BatchNorm folding: the same answer with one layer where the model ran two.
 
 Training needs BatchNorm to normalise with the statistics of each batch; inference uses the frozen
 running statistics, so each BatchNorm is then a fixed per-channel affine map
@@ -10,9 +10,6 @@ map can be multiplied into the layer's weights and bias once, ahead of time (Iof
 
 The deployed copy then runs one layer where the model ran two, and reads and writes one activation
 tensor fewer per folded pair (ShuffleNet V2's guideline G4: element-wise operations are not free).
-It also stores its 4-D weights in ``channels_last`` (NHWC) order, which oneDNN's CPU convolutions
-and cuDNN's tensor cores prefer, and can hand the result to ``torch.compile`` or to TorchScript
-(trace, then ``torch.jit.freeze``, which inlines the weights as constants).
 
 A BatchNorm that no convolution feeds directly (DenseNet's pre-activation ``norm1``, which
 normalises a concatenation) cannot be folded into one; it becomes a :class:`ChannelAffine`, the same
@@ -20,15 +17,12 @@ map without the bookkeeping of running statistics, so no BatchNorm is left in a 
 """
 from __future__ import annotations
 
-import copy
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 from torch import nn
 
-from lightnets._checks import check_int
-
-__all__ = ["deploy", "fold_batchnorm", "ChannelAffine"]
+__all__ = ["fold_batchnorm", "ChannelAffine"]
 
 _FOLDABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 _BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
@@ -117,69 +111,3 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
                 dtype = child.running_var.dtype
                 setattr(parent, name, ChannelAffine(scale.to(dtype), shift.to(dtype)))
     return model
-
-
-def _check_flag(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
-
-
-def deploy(
-    model: nn.Module,
-    *,
-    channels_last: bool = True,
-    compile: bool = False,
-    torchscript: bool = False,
-    input_size: Optional[Sequence[int]] = None,
-) -> nn.Module:
-    """An inference copy of ``model`` that computes the same outputs faster; ``model`` is untouched.
-
-    * BatchNorm folded into the preceding convolution or linear layer (see the module docstring);
-      the copy is in eval mode, so dropout is off and the running statistics are used.
-    * ``channels_last``: 4-D weights in NHWC order (inputs may stay NCHW; the first convolution's
-      output follows its weight's layout).
-    * ``compile``: wrap in ``torch.compile`` (compiles on the first call, which is slow; needs a C
-      compiler on CPU).
-    * ``torchscript``: trace on a random input of ``input_size`` (default ``(1, C, 224, 224)``,
-      C the model's ``in_channels`` or 3) and freeze with ``torch.jit.freeze``. Tracing records one
-      path through the model: Python-side checks (e.g. the input-size check) are not kept.
-
-    ``compile`` and ``torchscript`` are alternatives; asking for both is a ValueError.
-    """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    _check_flag("channels_last", channels_last)
-    _check_flag("compile", compile)
-    _check_flag("torchscript", torchscript)
-    if compile and torchscript:
-        raise ValueError("compile and torchscript are alternatives: set at most one to True")
-    if input_size is not None:
-        if not torchscript:
-            raise ValueError("input_size is only used with torchscript=True (to trace the model)")
-        input_size = _check_input_size(input_size)
-
-    deployed = fold_batchnorm(copy.deepcopy(model).eval())
-    if channels_last:
-        deployed = deployed.to(memory_format=torch.channels_last)
-    if compile:
-        return torch.compile(deployed)
-    if torchscript:
-        if input_size is None:
-            input_size = (1, getattr(model, "in_channels", 3), 224, 224)
-        parameter = next(deployed.parameters(), None)
-        device = parameter.device if parameter is not None else torch.device("cpu")
-        example = torch.randn(input_size, device=device)
-        with torch.no_grad():
-            traced = torch.jit.trace(deployed, example, check_trace=False)
-        return torch.jit.freeze(traced)
-    return deployed
-
-
-def _check_input_size(input_size) -> tuple:
-    if not isinstance(input_size, (tuple, list)) or len(input_size) < 2:
-        raise ValueError(f"input_size must be a tuple like (batch, channels, height, width), "
-                         f"got {input_size!r}")
-    for i, size in enumerate(input_size):
-        check_int(f"input_size[{i}]", size, low=1)
-    return tuple(input_size)

@@ -7,6 +7,9 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+__all__ = ["feature_reuse_heatmap", "early_exit_curves", "exit_examples", "memory_bars",
+           "cost_vs_growth_depth"]
+
 
 def feature_reuse_heatmap(matrices: dict, cmap: str = "viridis", cell: float = 2.6):
     """DenseNet Fig. 5: one heat map per dense block, source layer s (rows) against target ℓ.

@@ -8,6 +8,8 @@ import numpy as np
 
 from lightnets import search
 
+__all__ = ["reward_curves", "search_plane", "netadapt_path"]
+
 
 def reward_curves(accuracy: float = 0.75, target_ms: float = 75.0,
                   latencies_ms: Sequence[float] = tuple(np.linspace(30, 150, 121))):

@@ -1,15 +1,19 @@
 """The DenseNet-BC explorer of lesson 07: growth rate k and depth L → parameters and MACs.
 
-As in :mod:`lightnets.widgets`, the view is a pure function of the slider values
-(:func:`render_growth_depth`, HTML text) and the builder only wires sliders to it with
-``observe``: nothing is printed from a callback, so the notebook stays stable under nbval.
+As every widget here, the view is a pure function of the slider values
+(:func:`render_growth_depth`, HTML text) and the builder only wires sliders to it
+(:func:`lightnets.widgets._wire.wire`): nothing is printed from a callback, so the notebook's
+stored output stays the same.
 """
 
 from __future__ import annotations
 
 import html
 
-from lightnets.densenet_cost import TABLE_2_BC, densenet_bc_cost
+from lightnets.cost.densenet import TABLE_2_BC, densenet_bc_cost
+from lightnets.widgets._wire import wire
+
+__all__ = ["DEPTHS", "GROWTH_RATES", "render_growth_depth", "growth_depth_widget"]
 
 DEPTHS = (16, 250, 6)  # L = 6n + 4: min, max, step
 GROWTH_RATES = (4, 48, 4)
@@ -50,11 +54,6 @@ def growth_depth_widget(growth_rate: int = 12, depth: int = 100):
     depth_slider = w.IntSlider(
         value=depth, min=DEPTHS[0], max=DEPTHS[1], step=DEPTHS[2], description="L (depth)"
     )
-    view = w.HTML(value=render_growth_depth(growth_rate, depth))
-
-    def refresh(_change=None) -> None:
-        view.value = render_growth_depth(k.value, depth_slider.value)
-
-    k.observe(refresh, names="value")
-    depth_slider.observe(refresh, names="value")
+    view = w.HTML()
+    wire([k, depth_slider], [view], lambda growth, layers: (render_growth_depth(growth, layers),))
     return w.VBox([w.HBox([k, depth_slider]), view])

@@ -7,6 +7,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from lightnets._torch import evaluating
+
+__all__ = ["LABELS", "plot_auc_comparison", "plot_ablation", "plot_robustness", "embedding_points",
+           "plot_embeddings"]
+
 LABELS = {"tab_transformer": "TabTransformer", "tab_mlp": "MLP",
           "hist_gradient_boosting": "gradient-boosted trees"}
 
@@ -77,12 +82,8 @@ def plot_robustness(results: dict, curves=("tab_transformer/mean", "tab_mlp/mean
 def embedding_points(model, x_categ: torch.Tensor, layer: int = -1) -> dict:
     """PCA (float64 SVD) of every (row, column) embedding at ``layer`` of a TabTransformer (0: the
     parametric E_φ, -1: the contextual h), with each point's column and class index."""
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         h = model.contextual_embeddings(x_categ)[layer].double()
-    finally:
-        model.train(was_training)
     n, m, d = h.shape
     flat = h.reshape(n * m, d).numpy()
     centred = flat - flat.mean(0)

@@ -1,0 +1,83 @@
+"""One plan per family: a paper table plus a rounding rule (an argument, as timm's round_chs_fn),
+checked once where the plan is made."""
+import pytest
+
+import lightnets
+from lightnets.layers import make_divisible
+from lightnets.models import mnasnet, mobilenet_v1, mobilenet_v2, mobilenet_v3
+
+PLANS = {
+    "mobilenet_v1": (mobilenet_v1.mobilenet_v1_plan, mobilenet_v1.MobileNetV1, ()),
+    "mobilenet_v2": (mobilenet_v2.mobilenet_v2_plan, mobilenet_v2.MobileNetV2, ()),
+    "mobilenet_v3_large": (mobilenet_v3.mobilenet_v3_plan, mobilenet_v3.MobileNetV3,
+                           (mobilenet_v3.TABLE_1,)),
+    "mnasnet": (mnasnet.mnasnet_plan, mnasnet.MnasNet, ()),
+}
+
+
+def by_4(channels):
+    """A blog's rounding: multiples of 4 instead of 8."""
+    return make_divisible(channels, 4)
+
+
+def widths(plan):
+    return [plan.stem_channels, plan.head_channels,
+            *(c for b in plan.blocks for c in (b.out_channels, b.expanded_channels))]
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_the_default_rule_is_the_official_rounding_to_8(name):
+    make_plan, _, table = PLANS[name]
+    assert make_plan(*table, 0.75) == make_plan(*table, 0.75, make_divisible)
+    assert all(w % 8 == 0 for w in widths(make_plan(*table, 0.75)) if w is not None)
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_a_rounding_rule_is_an_argument_of_the_plan_and_the_network(name):
+    make_plan, network, table = PLANS[name]
+    plan = make_plan(*table, 0.35, by_4)
+    assert plan != make_plan(*table, 0.35)  # at α = 0.35 some width is a multiple of 4, not 8
+    assert all(w % 4 == 0 for w in widths(plan) if w is not None)
+    model = network(*table, 10, 0.35, round_channels=by_4)
+    assert model.features[0][0].out_channels == plan.stem_channels
+    assert model.num_features == (plan.head_channels or plan.blocks[-1].out_channels)
+
+
+@pytest.mark.parametrize("name", PLANS)
+def test_a_bad_rounding_rule_fails_where_the_plan_is_made(name):
+    make_plan, _, table = PLANS[name]
+    with pytest.raises(TypeError, match="round_channels"):
+        make_plan(*table, 1.0, 8)
+    with pytest.raises(ValueError, match="round_channels must give whole positive channels"):
+        make_plan(*table, 1.0, lambda channels: channels / 3)
+    with pytest.raises(ValueError, match="round_channels.*stem has 0"):
+        make_plan(*table, 1.0, lambda channels: 0)
+
+
+def test_mobilenet_v3_se_width_follows_the_plans_rule():
+    plan = mobilenet_v3.mobilenet_v3_plan(mobilenet_v3.TABLE_1, 1.0, by_4)
+    squeezes = [b.squeeze_channels for b in plan.blocks if b.squeeze_channels]
+    assert squeezes[0] == make_divisible(72 // 4, 4) == 20  # Table 1 row 4: exp 72, SE
+    assert mobilenet_v3.squeeze_channels(72) == 24  # the official rule: a multiple of 8
+
+
+def test_registered_names_are_presets_of_the_default_plan():
+    model = lightnets.create_model("mobilenet_v3_small", width_mult=0.75)
+    plan = mobilenet_v3.mobilenet_v3_plan(mobilenet_v3.TABLE_2, 0.75)
+    assert model.features[0][0].out_channels == plan.stem_channels
+    assert model.num_features == plan.head_channels
+
+
+def test_shufflenet_v1_plan_is_table_1s_column_with_its_rounding_rule():
+    from lightnets.models import shufflenet
+
+    plan = shufflenet.shufflenet_v1_plan(3, 1.0)
+    assert [width for width, _, _ in plan.stages] == [row.g3 for row in shufflenet.TABLE_1[2:5]]
+    assert [repeat for _, repeat, _ in plan.stages] == [4, 8, 4]
+    by_24 = shufflenet.shufflenet_v1_plan(3, 1.5, lambda channels: make_divisible(channels, 24))
+    model = shufflenet.ShuffleNetV1(10, 3, 1.5, round_channels=lambda c: make_divisible(c, 24))
+    assert model.num_features == by_24.stages[-1][0] == 1440
+    with pytest.raises(ValueError, match="split into 3 groups.*Stage2 has 244"):
+        shufflenet.shufflenet_v1_plan(3, 1.0, lambda channels: int(channels) + 4)
+    with pytest.raises(TypeError, match="round_channels"):
+        shufflenet.shufflenet_v1_plan(3, 1.0, "by 4")
