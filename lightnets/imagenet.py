@@ -78,6 +78,14 @@ class Preprocessing:
             raise ValueError("images must hold at least one photo, got an empty sequence")
         return torch.stack([self._one(to_rgb(photo)) for photo in photos])
 
+    def seen(self, images) -> torch.Tensor:
+        """What the network sees of each photo, to draw: the cropped and resized (N, 3,
+        resolution, resolution) batch before normalisation, as floats in [0, 1]."""
+        mean = torch.tensor(self.mean).view(1, 3, 1, 1)
+        std = torch.tensor(self.std).view(1, 3, 1, 1)
+        # bicubic resampling overshoots a little at sharp edges: clamp to valid pixels
+        return (self(images) * std + mean).div(255).clamp(0, 1)
+
     def _one(self, rgb: torch.Tensor) -> torch.Tensor:
         _, height, width = rgb.shape
         # preprocessing.py: int(fraction × shorter side), offset ((side − crop) + 1) // 2.

@@ -61,6 +61,18 @@ def test_preprocessing_crops_the_centre_then_resizes():
     assert out[0, :, :, :3].max() < 1 and out[0, :, :, 5:].min() > 254
 
 
+def test_seen_is_the_crop_before_normalisation_in_0_1():
+    # The same half-black, half-white photo: what the network sees is 0 on the left, 1 on the
+    # right, whatever the mean and std.
+    image = np.zeros((100, 200, 3), np.uint8)
+    image[:, 100:] = 255
+    transform = Preprocessing(8, 0.875, "bilinear", (127.0,) * 3, (128.0,) * 3)
+    seen = transform.seen([image, image])
+    assert seen.shape == (2, 3, 8, 8) and seen.min() >= 0 and seen.max() <= 1
+    assert seen[:, :, :, :3].max() < 1e-6 and seen[:, :, :, 5:].min() > 1 - 1e-6
+    assert torch.allclose((seen * 255 - 127) / 128, transform([image, image]), atol=1e-5)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(resolution=0), "resolution"), (dict(crop_fraction=1.5), "crop_fraction"),
     (dict(interpolation="nearest"), "interpolation"), (dict(std=(1.0, 0.0, 1.0)), "std"),

@@ -1,6 +1,8 @@
 """Exercises for lesson 00, the tour of the zoo."""
 from __future__ import annotations
 
+import functools
+
 from lightnets.exercises._question import Question, choice, numeric
 
 
@@ -76,4 +78,49 @@ q3 = Question(
     ],
     solution_code="rows = profile(create_model('mobilenet_v1')).by_layer\n"
     "answer = max(rows, key=lambda row: row.params).name",
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _gray_chelsea_top1() -> tuple:
+    # The photo's colours removed as the prompt says (the mean of the three channels), then the
+    # pretrained Lite0's top-1 over 1000 classes, and the colour photo's, for the known mistake.
+    from lightnets import create_model, data, imagenet
+
+    model = create_model("efficientnet_lite0", pretrained=True)
+    colour = data.photos(["chelsea"])[0].image
+    gray = colour.mean(axis=2).round().astype("uint8")
+    return (imagenet.predict(model, gray, k=1).labels[0],
+            imagenet.predict(model, colour, k=1).labels[0])
+
+
+def _check_gray_top1(answer):
+    if not isinstance(answer, str):
+        return f"expected a class name (a str, as imagenet.CLASSES spells it), got {answer!r}"
+    gray, colour = _gray_chelsea_top1()
+    given = " ".join(answer.lower().replace("_", " ").split())
+    if given == gray.lower():
+        return None
+    if given == colour.lower():
+        return (f"{colour!r} is the colour photo's top-1; the gray photo's differs: run "
+                "predict on the gray photo")
+    from lightnets.imagenet import CLASSES
+
+    if given not in {c.lower() for c in CLASSES}:
+        return f"{answer!r} is not one of the 1000 ImageNet classes (lightnets.imagenet.CLASSES)"
+    return f"{answer!r} is a class, but not the gray photo's top-1"
+
+
+q4 = Question(
+    name="lesson00.q4",
+    prompt="Predict first, then check: make chelsea gray (the mean of its three channels, "
+           "rounded to uint8) and ask the pretrained efficientnet_lite0 again. Which class is "
+           "its top-1 now? (imagenet.predict repeats a gray photo into three equal channels.)",
+    checker=_check_gray_top1,
+    hints=["`gray = photo.image.mean(axis=2).round().astype('uint8')`",
+           "`imagenet.predict(model, gray, k=1).labels[0]`"],
+    solution_code="from lightnets import data, imagenet\n"
+    "model = create_model('efficientnet_lite0', pretrained=True)\n"
+    "gray = data.photos(['chelsea'])[0].image.mean(axis=2).round().astype('uint8')\n"
+    "answer = imagenet.predict(model, gray, k=1).labels[0]",
 )

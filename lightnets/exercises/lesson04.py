@@ -45,3 +45,25 @@ q3 = Question(
     solution_code="from lightnets.layers import make_divisible\n"
                   "answer = make_divisible(32 * 1.1, 8)",
 )
+
+
+def _lite4_head() -> int:
+    from lightnets import create_model
+
+    return create_model("efficientnet_lite4").num_features
+
+
+q4 = Question(
+    name="lesson04.q4",
+    prompt="Predict, then check: EfficientNet-Lite4 is scaled with width 1.4. How many channels "
+           "does its head (the 1×1 convolution before the pooling) have?",
+    checker=numeric(_lite4_head, mistakes=[
+        (lambda: __import__("lightnets.scaling", fromlist=["round_filters"])
+         .round_filters(1280, 1.4),
+         "that is the B-series rule, round_filters(1280, 1.4); Lite keeps the stem and the head "
+         "fixed while it scales (the official fix_head_stem, 'for keeping models small and "
+         "fast')")]),
+    hints=["Read `efficientnet_lite_plan` in lightnets/models/efficientnet.py: which option is "
+           "switched on?", "`create_model('efficientnet_lite4').num_features`"],
+    solution_code="answer = lightnets.create_model('efficientnet_lite4').num_features",
+)

@@ -1,7 +1,7 @@
 """Exercises for lesson 05, class activation maps."""
 from __future__ import annotations
 
-from lightnets.exercises._question import Question, choice
+from lightnets.exercises._question import Question, choice, numeric
 
 
 def _features_and_weights():
@@ -78,4 +78,35 @@ q3 = Question(
         True: "the bias never enters M_c = Σ_k w_k^c f_k; it shifts the score, not the map"}),
     hints=["Write out M_c; where would b_c appear?"],
     solution_code="answer = False",
+)
+
+
+def _grid_cells(layer: str) -> int:
+    import torch
+
+    from lightnets import create_model
+
+    model = create_model("efficientnet_lite0")
+    stop = int(layer.split(".")[1]) + 1
+    with torch.no_grad():
+        maps = model.features[:stop](torch.zeros(1, 3, 224, 224))
+    return maps.shape[-2] * maps.shape[-1]
+
+
+q4 = Question(
+    name="lesson05.q4",
+    prompt="Predict, then check: Grad-CAM of efficientnet_lite0 at layer 'features.5' on a "
+           "224-px photo. How many cells (h × w) does its map have before upsampling?",
+    checker=numeric(lambda: _grid_cells("features.5"), mistakes=[
+        (lambda: _grid_cells("features.8"), "that is the last layer's 7×7 grid (stride 32); "
+         "features.5 comes before the last stride-2 stage, features.6"),
+        (lambda: _grid_cells("features.3"), "28×28 is stride 8 (features.3); features.4 halves "
+         "it again"),
+        (lambda: 14, "that is the side of the grid; the question asks for h × w cells")]),
+    hints=["Count the stride-2 layers up to features.5: the stem (features.0), then "
+           "features.2, features.3 and features.4.",
+           "`model.features[:6](torch.zeros(1, 3, 224, 224)).shape`"],
+    solution_code="model = lightnets.create_model('efficientnet_lite0')\n"
+    "maps = model.features[:6](torch.zeros(1, 3, 224, 224))\n"
+    "answer = maps.shape[-2] * maps.shape[-1]",
 )

@@ -16,6 +16,7 @@ module                        figures
 :mod:`~.plots.scaling`        lesson 04: compound scaling (EfficientNet §3.3, Fig. 3)
 :mod:`~.plots.tradeoff`       lessons 01–04, 08: accuracy against cost, the Pareto front
 :mod:`~.plots.cam`            lesson 05: class activation maps, the pointing game
+:mod:`~.plots.imagenet`       lessons 00, 05: a trained network's top classes on photos
 :mod:`~.plots.cost`           lessons 01, 06: MAC shares, what each tool counts, time
 :mod:`~.plots.densenet`       lesson 07: DenseNet's cost, memory, feature reuse, early exits
 :mod:`~.plots.speed`          lesson 08: ShuffleNet, SqueezeNet, Xception and speed
@@ -36,6 +37,7 @@ from lightnets.plots.densenet import (cost_vs_growth_depth, early_exit_curves, e
 from lightnets.plots.diagrams import (block_layers, cam_diagram, last_stage_diagram,
                                       residual_diagram, scaling_diagram, se_block_diagram)
 from lightnets.plots.filters import separable_filters
+from lightnets.plots.imagenet import photo_predictions
 from lightnets.plots.multipliers import cost_vs_multipliers
 from lightnets.plots.scaling import (accuracy_vs_macs, compound_curve, images_by_resolution,
                                      macs_by_scaling_kind)
@@ -60,6 +62,7 @@ __all__ = [
     "compound_curve", "macs_by_scaling_kind", "accuracy_vs_macs", "images_by_resolution",
     "accuracy_vs_cost", "pareto_front",  # tradeoff
     "cam_grid", "pointing_game_bars",  # lesson 05
+    "photo_predictions",  # lessons 00, 05: real photos
     "cost_shares", "tool_counts_chart", "macs_vs_time",  # cost
     "feature_reuse_heatmap", "early_exit_curves", "exit_examples", "memory_bars",
     "cost_vs_growth_depth",  # lesson 07
