@@ -257,8 +257,13 @@ FIGURES = [
 def test_every_figure_builder_is_drawn_here():
     import inspect
 
+    # The builders of the lesson modules that once made up plots/__init__ (before it became a
+    # face over one module per topic); a builder there without a figure test fails here.
+    modules = {f"{plots.__name__}.{m}" for m in
+               ("zoo", "multipliers", "bottlenecks", "activations", "cost", "cam")}
     builders = {name for name, f in inspect.getmembers(plots, inspect.isfunction)
-                if f.__module__ == plots.__name__ and not name.startswith("_")}
+                if f.__module__ in modules and not name.startswith("_")}
+    assert len(builders) >= 11, sorted(builders)
     drawn = {p.values[0].__code__.co_names for p in FIGURES}
     called = {name for names in drawn for name in names}
     assert builders <= called, f"figure builders without a test: {sorted(builders - called)}"
