@@ -342,7 +342,9 @@ def markup_problems(page: str, lang: str = "ko") -> list:
         if kept != now:
             changed = sorted(kept ^ now)
             problems.append(f"math, code or link changed ({changed[:2]}): {msgid[:50]!r}")
-        if text.count("**") % 2:
+        # Bold markers outside code spans and math (``1.2 ** phi`` is Python's power, ``**config``
+        # a keyword splat).
+        if re.sub(r"`[^`]*`|\$[^$]*\$", "", text).count("**") % 2:
             problems.append(f"unpaired ** in the translation of {msgid[:50]!r}")
     return problems
 
