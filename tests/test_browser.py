@@ -35,6 +35,7 @@ NOTEBOOKS = REPO / "notebooks"
 CHROMIUM = os.environ.get("LIGHTNETS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("LIGHTNETS_ARTIFACTS", REPO / "tests" / "artifacts")) / "browser"
 TOKEN = "lightnets-browser-test"
+KOREAN = "11_tab_transformer"  # a lesson with a complete Korean edition (tests/test_korean.py)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # JupyterLab settings for a quiet, deterministic page: every cell in the DOM (no virtual
@@ -100,6 +101,10 @@ def lab(tmp_path_factory):
     root, settings = tmp_path_factory.mktemp("lab-root"), tmp_path_factory.mktemp("lab-settings")
     for name in MOVES:
         shutil.copy(NOTEBOOKS / name, root / name)
+    # Issue 37: a Korean notebook, generated from the catalogue as the README tells a learner to.
+    from lightnets.book import i18n
+
+    i18n.write_notebooks("ko", root / "ko", [NOTEBOOKS / f"{KOREAN}.ipynb"])
     for name, value in LAB_SETTINGS.items():
         path = settings / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +159,8 @@ def browser(lab, tmp_path_factory):
 
 
 def _run_all(page, url: str, name: str) -> None:
-    page.goto(f"{url}/lab/workspaces/{name.split('_')[0]}/tree/{name}?token={TOKEN}")
+    workspace = Path(name).name.split("_")[0] + ("-ko" if "/" in name else "")
+    page.goto(f"{url}/lab/workspaces/{workspace}/tree/{name}?token={TOKEN}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_function("window.jupyterapp !== undefined")
     select = page.locator(".jp-Dialog button", has_text="Select")
@@ -254,5 +260,22 @@ def test_widget_renders_and_follows_its_sliders(lab, browser, name):
                 assert after["html"][i] == want["html"], f"{name}: HTML differs from the package's"
             assert after != before
             before = after
+    finally:
+        page.close()
+
+
+def test_jupyterlab_opens_and_runs_a_generated_korean_notebook(lab, browser):
+    """Issue 37: JupyterLab opens a Korean notebook made by ``--lang ko --notebooks``; its prose
+    shows in Hangul and every cell runs without an error."""
+    page = browser.new_page()
+    try:
+        _run_all(page, lab, f"ko/{KOREAN}.ipynb")
+        prose = page.locator(".jp-MarkdownOutput").first.inner_text()
+        hangul = sum("\uac00" <= ch <= "\ud7a3" for ch in prose)
+        assert hangul >= 10, f"no Korean in the first markdown cell: {prose[:80]!r}"
+        assert page.locator(".jp-OutputArea-output[data-mime-type="
+                            "'application/vnd.jupyter.error']").count() == 0, "a cell raised"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"ko_{KOREAN}.png"))
     finally:
         page.close()

@@ -21,8 +21,8 @@ from lightnets import book
 from lightnets.book import i18n
 
 # The lessons whose Korean catalogue is complete. Add a lesson when its translation is done.
-TRANSLATED = {"01_depthwise_separable_flops", "02_linear_bottlenecks", "03_hswish_and_se",
-              "04_compound_scaling",
+TRANSLATED = {"00_tour", "01_depthwise_separable_flops", "02_linear_bottlenecks", "03_hswish_and_se",
+              "04_compound_scaling", "05_class_activation_maps",
               "06_what_a_network_costs", "07_densenet_early_exits",
               "08_shufflenet_squeezenet_xception", "09_searching_for_networks",
               "10_spot_the_deviation", "11_tab_transformer"}
