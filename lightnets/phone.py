@@ -11,8 +11,6 @@
   uint8 (Lite README: swish replaced by ReLU6 "for easier post-quantization").
 * :func:`photo_crops`: random square windows of photos, as the calibration benchmark takes them.
 * :func:`time_ratio`: one callable's time over another's, interleaved, with its spread.
-* :func:`show`: a lesson's checks as "✓ ..." lines (minimal; a shared ``lightnets.claims`` may
-  replace it).
 """
 from __future__ import annotations
 
@@ -29,8 +27,7 @@ from torch import nn
 from lightnets._checks import check_choice, check_int
 
 __all__ = ["LEVELS", "graph_ops", "fake_quantize", "relative_error", "conv_weight_errors",
-           "preactivations", "activation_errors", "photo_crops", "time_ratio", "show",
-           "ClaimError"]
+           "preactivations", "activation_errors", "photo_crops", "time_ratio"]
 
 LEVELS = ("none", "basic", "extended", "all")
 
@@ -208,41 +205,15 @@ def time_ratio(numerator: Callable, denominator: Callable, x, repeats: int = 7,
         for function in (numerator, denominator):
             function(x)
         for round_index in range(repeats):
-            medians = {}
-            pair = [numerator, denominator] if round_index % 2 == 0 else [denominator, numerator]
-            for function in pair:
+            medians = [0.0, 0.0]
+            order = (0, 1) if round_index % 2 == 0 else (1, 0)
+            for index in order:
                 samples = []
                 for _ in range(runs):
                     start = time.perf_counter()
-                    function(x)
+                    (numerator, denominator)[index](x)
                     samples.append(time.perf_counter() - start)
-                medians[id(function)] = float(np.median(samples))
-            ratios.append(medians[id(numerator)] / medians[id(denominator)])
+                medians[index] = float(np.median(samples))
+            ratios.append(medians[0] / medians[1])
     low, middle, high = np.percentile(ratios, [25, 50, 75])
     return float(middle), float(low), float(high)
-
-
-class ClaimError(AssertionError):
-    """A lesson's claim that did not hold: what was claimed, measured and expected."""
-
-
-def show(*claims) -> None:
-    """One "✓ description: measured" line per ``(description, measured, expected)`` claim, or
-    ``(description, holds)`` for a condition; the first false one raises :class:`ClaimError`
-    with the measured and expected values."""
-    if not claims:
-        raise ValueError("show needs at least one claim")
-    for claim in claims:
-        if not isinstance(claim, tuple) or len(claim) not in (2, 3):
-            raise TypeError("each claim must be (description, holds) or (description, measured, "
-                            f"expected), got {claim!r}")
-        if len(claim) == 2:
-            description, holds = claim
-            if not bool(holds):
-                raise ClaimError(f"✗ {description}")
-            print(f"✓ {description}")
-            continue
-        description, measured, expected = claim
-        if measured != expected:
-            raise ClaimError(f"✗ {description}: measured {measured}, expected {expected}")
-        print(f"✓ {description}: {measured}")

@@ -72,13 +72,6 @@ def test_time_ratio_of_a_function_with_itself_brackets_its_median():
     assert low <= median <= high and median > 0
 
 
-def test_show_prints_true_claims_and_raises_with_measured_and_expected(capsys):
-    phone.show(("two is two", 2, 2), ("it holds", True))
-    assert capsys.readouterr().out == "✓ two is two: 2\n✓ it holds\n"
-    with pytest.raises(phone.ClaimError, match="measured 3, expected 2"):
-        phone.show(("three is two", 3, 2))
-
-
 @pytest.mark.parametrize("call, message", [
     (lambda: phone.graph_ops("missing.onnx"), "path"),
     (lambda: phone.graph_ops(__file__, level="max"), "level"),
@@ -87,7 +80,6 @@ def test_show_prints_true_claims_and_raises_with_measured_and_expected(capsys):
     (lambda: phone.photo_crops([], 2), "photos"),
     (lambda: phone.photo_crops([np.zeros((4, 4))], 0), "count"),
     (lambda: phone.conv_weight_errors(nn.ReLU()), "model"),
-    (lambda: phone.show(), "claim"),
 ])
 def test_bad_input_names_the_argument(call, message):
     with pytest.raises(ValueError, match=message):
