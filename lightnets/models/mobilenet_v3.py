@@ -121,6 +121,29 @@ TABLE_3 = (
 TABLE_3_ARXIV_V5_SMALL = {"V3-Small 1.0": (56, 2.5), "V3-Small 0.75": (44, 2.0)}
 
 
+class ReleasedResult(NamedTuple):
+    checkpoint: str  # the release table's row, e.g. "Large dm=1 (8-bit)"
+    mult_adds_millions: float
+    params_millions: float
+    top1_percent: float
+    pixel1_ms: float  # TFLite, one large core of a Pixel 1
+
+
+# The released checkpoints' table, float and 8-bit side by side: tensorflow/models,
+# research/slim/nets/mobilenet/README.md (commit 0ba83cf), "Mobilenet V3 Imagenet Checkpoints"
+# (its Pixel 2 and 3 latencies left out). The paper's own quantized table was not available here to
+# check against. The README's Small rows count 66 M / 2.9 M, as the ICCV camera-ready does.
+RELEASE_SOURCE = ("tensorflow/models, research/slim/nets/mobilenet/README.md (commit 0ba83cf), "
+                  "Mobilenet V3 Imagenet Checkpoints; Pixel 1 latencies, one large core")
+RELEASED = (
+    ReleasedResult("Large dm=1 (float)", 217, 5.4, 75.2, 51.2),
+    ReleasedResult("Large dm=1 (8-bit)", 217, 5.4, 73.9, 44),
+    ReleasedResult("Large dm=0.75 (float)", 155, 4.0, 73.3, 39.8),
+    ReleasedResult("Small dm=1 (float)", 66, 2.9, 67.5, 15.8),
+    ReleasedResult("Small dm=1 (8-bit)", 66, 2.9, 64.9, 15.5),
+    ReleasedResult("Small dm=0.75 (float)", 44, 2.4, 65.4, 12.8),
+)
+
 def mobilenet_v3_plan(table: tuple = TABLE_1, width_mult: float = 1.0,
                       round_channels: RoundingRule = ROUND_TO_8) -> NetworkPlan:
     """A table (:data:`TABLE_1` Large, :data:`TABLE_2` Small) in whole channels at width
