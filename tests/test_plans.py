@@ -81,3 +81,16 @@ def test_shufflenet_v1_plan_is_table_1s_column_with_its_rounding_rule():
         shufflenet.shufflenet_v1_plan(3, 1.0, lambda channels: int(channels) + 4)
     with pytest.raises(TypeError, match="round_channels"):
         shufflenet.shufflenet_v1_plan(3, 1.0, "by 4")
+
+
+def test_shufflenet_v2_plan_is_table_5s_column():
+    from lightnets.models import shufflenet
+
+    plan = shufflenet.shufflenet_v2_plan("x1_5")
+    conv1, _, *stages, conv5, _, _ = shufflenet.TABLE_5
+    assert plan.stem_channels == conv1.x1_5 == 24 and plan.head_channels == conv5.x1_5 == 1024
+    assert plan.stages == tuple((row.x1_5, row.repeat, row.stride) for row in stages)
+    assert [width for width, _, _ in plan.stages] == [176, 352, 704]
+    assert shufflenet.ShuffleNetV2("x1_5", 10).num_features == plan.head_channels
+    with pytest.raises(ValueError, match="column must be one of.*'x3_0'"):
+        shufflenet.shufflenet_v2_plan("x3_0")

@@ -184,26 +184,45 @@ TABLE_5_FLOPS = {"x0_5": 41, "x1_0": 146, "x1_5": 299, "x2_0": 591}
 TABLE_5_WEIGHTS = {"x0_5": 1.4, "x1_0": 2.3, "x1_5": 3.5, "x2_0": 7.4}
 
 
+class ShuffleNetV2Plan(NamedTuple):
+    """One output-channel column of :data:`TABLE_5`: the stem, then per stage (out_channels, units,
+    the first unit's stride), then Conv5's width."""
+
+    stem_channels: int
+    stages: tuple
+    head_channels: int
+
+
+def shufflenet_v2_plan(column: str = "x1_0") -> ShuffleNetV2Plan:
+    """:data:`TABLE_5`'s ``column`` ("x0_5", "x1_0", "x1_5" or "x2_0"). The paper prints every
+    width, so nothing is rounded."""
+    if column not in TABLE_5_FLOPS:
+        raise ValueError(f"column must be one of {list(TABLE_5_FLOPS)} (Table 5), got {column!r}")
+    conv1, _maxpool, *stages, conv5, _pool, _fc = TABLE_5
+    return ShuffleNetV2Plan(getattr(conv1, column),
+                            tuple((getattr(row, column), row.repeat, row.stride) for row in stages),
+                            getattr(conv5, column))
+
+
 class ShuffleNetV2(Network):
     """ShuffleNet V2 built from one output-channel column of :data:`TABLE_5`, in torchvision's
-    layout
-    (conv1, maxpool, stage2-4, conv5, fc) and with PyTorch's default initialisation, as
+    layout (conv1, maxpool, stage2-4, conv5, fc) and with PyTorch's default initialisation, as
     torchvision."""
 
     def __init__(self, column: str, num_classes: int = 1000) -> None:
         super().__init__()
-        conv1, maxpool, *stages, conv5, _pool, _fc = TABLE_5
-        channels = getattr(conv1, column)
+        plan = shufflenet_v2_plan(column)
+        conv1, maxpool, *_stages, conv5, _pool, _fc = TABLE_5
+        channels = plan.stem_channels
         layers: list[nn.Module] = [ConvBNAct(3, channels, conv1.kernel_size, conv1.stride),
                                    nn.MaxPool2d(maxpool.kernel_size, maxpool.stride, padding=1)]
-        for row in stages:
-            out_channels = getattr(row, column)
+        for out_channels, repeat, stride in plan.stages:
             units = []
-            for i in range(row.repeat):
-                units.append(ShuffleUnitV2(channels, out_channels, row.stride if i == 0 else 1))
+            for i in range(repeat):
+                units.append(ShuffleUnitV2(channels, out_channels, stride if i == 0 else 1))
                 channels = out_channels
             layers.append(nn.Sequential(*units))
-        self.num_features = getattr(conv5, column)
+        self.num_features = plan.head_channels
         layers.append(ConvBNAct(channels, self.num_features, conv5.kernel_size))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(self.num_features, num_classes)
