@@ -94,3 +94,20 @@ def test_shufflenet_v2_plan_is_table_5s_column():
     assert shufflenet.ShuffleNetV2("x1_5", 10).num_features == plan.head_channels
     with pytest.raises(ValueError, match="column must be one of.*'x3_0'"):
         shufflenet.shufflenet_v2_plan("x3_0")
+
+
+def test_resnet_plan_is_table_1s_column():
+    from lightnets.models import resnet
+
+    plan = resnet.resnet_plan(50)
+    assert (plan.stem_channels, plan.stem_kernel, plan.stem_stride) == (64, 7, 2)
+    rows = resnet.TABLE_1[1:]
+    assert [(name, repeats) for name, _, repeats, _ in plan.stages] == [
+        (row.layer_name, row.layer_50.repeats) for row in rows]
+    assert [widths for _, widths, _, _ in plan.stages] == [
+        tuple(width for _, width in row.layer_50.shape) for row in rows]
+    assert [stride for *_, stride in plan.stages] == [1, 2, 2, 2]
+    assert resnet.resnet_plan(18).stages[-1][1] == (512, 512)  # basic blocks: two 3×3 convs
+    assert resnet.ResNet(50, 10).num_features == plan.stages[-1][1][-1] == 2048
+    with pytest.raises(ValueError, match="depth must be one of.*got 20"):
+        resnet.resnet_plan(20)

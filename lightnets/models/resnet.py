@@ -103,28 +103,48 @@ def _projection(in_channels: int, out_channels: int, stride: int) -> Optional[nn
     return ConvBNAct(in_channels, out_channels, 1, stride, activation=None)
 
 
+class ResNetPlan(NamedTuple):
+    """One column of :data:`TABLE_1`: the stem (channels, kernel, stride), then per stage (name,
+    the bracket's widths, repeats, the first block's stride)."""
+
+    stem_channels: int
+    stem_kernel: int
+    stem_stride: int
+    stages: tuple
+
+
+def resnet_plan(depth: int = 50) -> ResNetPlan:
+    """:data:`TABLE_1`'s ``depth``-layer column (18, 34, 50, 101 or 152). Each stage's stride is
+    read off the output sizes: the max pool opens conv2_x (112 → 56), so conv2_x itself keeps the
+    resolution and conv3_x…conv5_x halve it. The paper prints every width, so nothing is rounded."""
+    if type(depth) is not int or depth not in TABLE_1_FLOPS:  # 50.0 is no column
+        raise ValueError(f"depth must be one of {sorted(TABLE_1_FLOPS)}, got {depth!r}")
+    (_, stem_size, stem), *rows = [(row.layer_name, row.output_size, getattr(row, f"layer_{depth}"))
+                                   for row in TABLE_1]
+    (kernel, channels), = stem.shape
+    stages, previous_size = [], stem_size // 2  # after conv2_x's max pool
+    for name, output_size, block in rows:
+        widths = tuple(width for _kernel, width in block.shape)
+        stages.append((name, widths, block.repeats, previous_size // output_size))
+        previous_size = output_size
+    return ResNetPlan(channels, kernel, 224 // stem_size, tuple(stages))
+
+
 class ResNet(Network):
     """A ResNet built from one column of :data:`TABLE_1` (``depth`` in 18, 34, 50, 101, 152)."""
 
     def __init__(self, depth: int = 50, num_classes: int = 1000) -> None:
         super().__init__()
-        if depth not in TABLE_1_FLOPS:
-            raise ValueError(f"depth must be one of {sorted(TABLE_1_FLOPS)}, got {depth!r}")
+        plan = resnet_plan(depth)
         self.depth = depth
-        column = [(row.layer_name, row.output_size, getattr(row, f"layer_{depth}"))
-                  for row in TABLE_1]
-        (stem_name, stem_size, stem), *stages = column
-        (kernel, channels), = stem.shape
-        stem_stride = 224 // stem_size
         layers: OrderedDict = OrderedDict()
-        layers[stem_name] = ConvBNAct(3, channels, kernel, stem_stride)
+        layers[TABLE_1[0].layer_name] = ConvBNAct(3, plan.stem_channels, plan.stem_kernel,
+                                                  plan.stem_stride)
         layers["pool"] = nn.MaxPool2d(3, stride=2, padding=1)  # opens conv2_x: 112 → 56
-        in_channels, previous_size = channels, stem_size // 2
-        for name, output_size, block in stages:
-            stride = previous_size // output_size
+        in_channels = plan.stem_channels
+        for name, widths, repeats, stride in plan.stages:
             blocks = []
-            for i in range(block.repeats):
-                widths = [width for _kernel, width in block.shape]
+            for i in range(repeats):
                 if len(widths) == 2:
                     blocks.append(BasicBlock(in_channels, widths[0], stride if i == 0 else 1))
                 else:
@@ -132,7 +152,6 @@ class ResNet(Network):
                                              stride if i == 0 else 1))
                 in_channels = widths[-1]
             layers[name] = nn.Sequential(*blocks)
-            previous_size = output_size
         self.features = nn.Sequential(layers)
         self.num_features = in_channels
         self.classifier = nn.Linear(in_channels, num_classes)
