@@ -111,3 +111,25 @@ def test_resnet_plan_is_table_1s_column():
     assert resnet.ResNet(50, 10).num_features == plan.stages[-1][1][-1] == 2048
     with pytest.raises(ValueError, match="depth must be one of.*got 20"):
         resnet.resnet_plan(20)
+
+
+def test_densenet_plan_is_table_1s_column_with_its_rounding_rule():
+    from lightnets.models import densenet
+
+    blocks = densenet._table_1_blocks("densenet121")
+    plan = densenet.densenet_plan(blocks, 32)
+    assert [n for n, *_ in plan.blocks] == [6, 12, 24, 16] == [
+        row.densenet121 for row in densenet.TABLE_1 if row.layers.startswith("Dense Block")]
+    # 64 + 6·32 = 256 → ⌊0.5·256⌋ = 128, + 12·32 = 512 → 256, + 24·32 = 1024 → 512, + 16·32 = 1024
+    assert [(i, o, t) for _, i, o, t in plan.blocks] == [
+        (64, 256, 128), (128, 512, 256), (256, 1024, 512), (512, 1024, None)]
+    assert densenet.DenseNet(blocks, 32, 10).num_features == 1024
+    # A compression that leaves a fraction: θ = 0.3 of 256 maps is 76.8, floored by default
+    assert densenet.densenet_plan(blocks, 32, 0.3).blocks[0][3] == 76
+    assert densenet.densenet_plan(blocks, 32, 0.3, round).blocks[0][3] == 77
+    with pytest.raises(ValueError, match="block_layers"):
+        densenet.densenet_plan((6, 0, 24), 32)
+    with pytest.raises(TypeError, match="round_channels"):
+        densenet.densenet_plan(blocks, 32, round_channels=2)
+    with pytest.raises(ValueError, match="round_channels.*transition 1 has 76.8"):
+        densenet.densenet_plan(blocks, 32, 0.3, lambda channels: channels)

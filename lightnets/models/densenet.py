@@ -8,6 +8,7 @@ their weights load; ``densenet_bc`` is the three-block CIFAR network of Table 2.
 """
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import NamedTuple, Union
 
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lightnets.layers import DenseBlock, Transition
+from lightnets.models._plan import RoundingRule, check_rounding
 from lightnets.models.base import Network
 from lightnets._checks import check_float, check_int
 from lightnets.models._spec import Reported, register
@@ -55,6 +57,43 @@ BN_SIZE = 4  # §3 "Bottleneck layers": each 1×1 conv produces 4k feature maps
 COMPRESSION = 0.5  # §3 "Compression": θ = 0.5 in DenseNet-C and DenseNet-BC
 
 
+class DenseNetPlan(NamedTuple):
+    """A DenseNet-BC in whole channels: the stem's 2k, then per dense block (layers, in_channels,
+    out_channels, the following transition's out_channels or None after the last block)."""
+
+    growth_rate: int
+    stem_channels: int
+    blocks: tuple
+
+
+def densenet_plan(block_layers: tuple, growth_rate: int = 32, compression: float = COMPRESSION,
+                  round_channels: RoundingRule = math.floor) -> DenseNetPlan:
+    """The widths a list of dense-block lengths gives (e.g. :data:`TABLE_1`'s column, see
+    :func:`_table_1_blocks`): the stem has 2k maps, a block of n layers adds n·k, and a transition
+    keeps θm of its m input maps, rounded by ``round_channels`` (by default down, ⌊θm⌋ in §3
+    "Compression", as torchvision's ``int``)."""
+    if (not isinstance(block_layers, (tuple, list)) or not block_layers
+            or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in block_layers)):
+        raise ValueError(f"block_layers must be a non-empty list of positive layer counts, e.g. "
+                         f"(6, 12, 24, 16) for DenseNet-121, got {block_layers!r}")
+    check_int("growth_rate", growth_rate, low=1)
+    check_float("compression", compression, 0.0, 1.0, low_inclusive=False)
+    check_rounding(round_channels)
+    channels = stem_channels = 2 * growth_rate
+    blocks = []
+    for i, num_layers in enumerate(block_layers):
+        out_channels = channels + num_layers * growth_rate
+        transition = None
+        if i < len(block_layers) - 1:
+            transition = round_channels(compression * out_channels)
+            if isinstance(transition, bool) or not isinstance(transition, int) or transition < 1:
+                raise ValueError(f"round_channels must give whole positive channels; transition "
+                                 f"{i + 1} has {transition!r}")
+        blocks.append((num_layers, channels, out_channels, transition))
+        channels = transition or out_channels
+    return DenseNetPlan(growth_rate, stem_channels, tuple(blocks))
+
+
 class DenseNet(Network):
     """DenseNet-BC from a list of dense-block lengths.
 
@@ -64,21 +103,21 @@ class DenseNet(Network):
     concatenation, BN, ReLU and 1×1 conv in the backward pass instead of storing them
     (Pleiss et al. 2017, "Memory-Efficient Implementation of DenseNets", arXiv:1707.06990): same
     outputs and gradients, activation memory linear instead of quadratic in the block's depth.
-    A transition with compression θ follows every block but the last; a final BatchNorm closes the
-    trunk and the head applies its ReLU before pooling.
+    A transition with compression θ follows every block but the last (its width from
+    :func:`densenet_plan`, rounded by ``round_channels``); a final BatchNorm closes the trunk and
+    the head applies its ReLU before pooling.
     """
 
     def __init__(self, block_layers: tuple, growth_rate: int, num_classes: int = 1000,
                  compression: float = COMPRESSION, dropout: float = 0.0, imagenet_stem: bool = True,
-                 memory_efficient: bool = False) -> None:
+                 memory_efficient: bool = False, round_channels: RoundingRule = math.floor) -> None:
         super().__init__()
-        check_int("growth_rate", growth_rate, low=1)
-        check_float("compression", compression, 0.0, 1.0, low_inclusive=False)
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
         if not isinstance(memory_efficient, bool):
             raise ValueError(f"memory_efficient must be True or False, got {memory_efficient!r}")
+        plan = densenet_plan(block_layers, growth_rate, compression, round_channels)
         self.growth_rate, self.block_layers = growth_rate, tuple(block_layers)
-        channels = 2 * growth_rate
+        channels = plan.stem_channels
         if imagenet_stem:
             stem = [("conv0", nn.Conv2d(3, channels, 7, 2, 3, bias=False)),
                     ("norm0", nn.BatchNorm2d(channels)),
@@ -86,15 +125,13 @@ class DenseNet(Network):
         else:
             stem = [("conv0", nn.Conv2d(3, channels, 3, 1, 1, bias=False))]
         self.features = nn.Sequential(OrderedDict(stem))
-        for i, num_layers in enumerate(self.block_layers, start=1):
-            block = DenseBlock(num_layers, channels, growth_rate, BN_SIZE, dropout,
-                               memory_efficient)
-            self.features.add_module(f"denseblock{i}", block)
-            channels = block.out_channels
-            if i < len(self.block_layers):
-                transition = Transition(channels, int(compression * channels))  # ⌊θm⌋ maps
-                self.features.add_module(f"transition{i}", transition)
-                channels = transition.out_channels
+        for i, (num_layers, in_channels, out_channels, transition) in enumerate(plan.blocks, 1):
+            self.features.add_module(f"denseblock{i}", DenseBlock(
+                num_layers, in_channels, growth_rate, BN_SIZE, dropout, memory_efficient))
+            channels = out_channels
+            if transition is not None:
+                self.features.add_module(f"transition{i}", Transition(channels, transition))
+                channels = transition
         self.features.add_module("norm5", nn.BatchNorm2d(channels))
         self.num_features = channels
         self.classifier = nn.Linear(channels, num_classes)
