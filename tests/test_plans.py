@@ -133,3 +133,21 @@ def test_densenet_plan_is_table_1s_column_with_its_rounding_rule():
         densenet.densenet_plan(blocks, 32, round_channels=2)
     with pytest.raises(ValueError, match="round_channels.*transition 1 has 76.8"):
         densenet.densenet_plan(blocks, 32, 0.3, lambda channels: channels)
+
+
+def test_xception_plan_is_figure_5_unrolled():
+    from lightnets.models import xception
+
+    plan = xception.xception_plan()
+    assert len(plan) == sum(module.repeats for module in xception.FIGURE_5) == 16
+    assert [unit.widths for unit in plan[5:13]] == [(728, 728, 728)] * 8  # "Repeated 8 times"
+    assert [unit.in_channels for unit in plan[:4]] == [3, 32, 64, 128]
+    residual = [unit.start_with_relu for unit in plan if unit.layer == "residual"]
+    assert residual == [False] + [True] * 11  # only the first follows the stem's ReLU
+    smaller = xception.FIGURE_5[:5] + xception.FIGURE_5[6:]  # no middle flow
+    assert xception.Xception(10, figure=smaller).num_features == 2048
+    assert len(xception.Xception(10, figure=smaller).features) == 8
+    with pytest.raises(ValueError, match="figure's layers must be one of.*'inception'"):
+        xception.xception_plan((xception.Module("entry", "inception", (32,), 2, 1),))
+    with pytest.raises(ValueError, match="figure's modules need whole positive widths"):
+        xception.xception_plan((xception.Module("entry", "conv", (32.5,), 2, 1),))

@@ -47,33 +47,67 @@ FIGURE_5 = (
 # regression.
 
 
+LAYERS = ("conv", "residual", "separable")
+
+
+class Unit(NamedTuple):
+    """One layer of the stack in whole channels, a module of :data:`FIGURE_5` repeated."""
+
+    layer: str
+    in_channels: int
+    widths: tuple
+    stride: int
+    start_with_relu: bool  # residual units only: False for the one right after the stem
+
+
+def xception_plan(figure: tuple = FIGURE_5) -> tuple:
+    """``figure`` (:data:`FIGURE_5` by default) unrolled into :class:`Unit`s: each module repeated,
+    each unit's input the previous one's last width. The paper prints every width, so nothing is
+    rounded; a module with an unknown layer or a width that is not a whole positive number is
+    refused here."""
+    if not figure:
+        raise ValueError("figure must list at least one module, e.g. FIGURE_5")
+    units, channels = [], 3
+    for module in figure:
+        if module.layer not in LAYERS:
+            raise ValueError(f"figure's layers must be one of {list(LAYERS)}, got {module.layer!r}")
+        if not module.widths or any(isinstance(n, bool) or not isinstance(n, int) or n < 1
+                                    for n in (*module.widths, module.repeats)):
+            raise ValueError(f"figure's modules need whole positive widths and repeats, got "
+                             f"{module!r}")
+        for _ in range(module.repeats):
+            # The first residual module follows the stem's ReLU, so it starts without one.
+            first = not units or units[-1].layer != "residual"
+            units.append(Unit(module.layer, channels, tuple(module.widths), module.stride,
+                              not first))
+            channels = module.widths[-1]
+    return tuple(units)
+
+
 class Xception(Network):
-    """Xception built from :data:`FIGURE_5`.
+    """Xception built from :data:`FIGURE_5` (or another ``figure`` of the same columns).
 
     The first residual module has no leading ReLU (its input has just been through the stem's). The
     exit flow's separable convs are followed by BN and ReLU. §4.3: the ImageNet model has dropout
-    0.5
-    before the logistic regression layer, and no fully connected layer before it (§4.4).
+    0.5 before the logistic regression layer, and no fully connected layer before it (§4.4).
     """
 
-    def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.5,
+                 figure: tuple = FIGURE_5) -> None:
         super().__init__()
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        plan = xception_plan(figure)
         layers: list[nn.Module] = []
-        channels = 3
-        for module in FIGURE_5:
-            for _ in range(module.repeats):
-                if module.layer == "conv":
-                    layers.append(ConvBNAct(channels, module.widths[0], 3, module.stride,
-                                            padding=0))
-                elif module.layer == "residual":
-                    # The first residual module follows the stem's ReLU, so it starts without one.
-                    first = not isinstance(layers[-1], XceptionBlock)
-                    layers.append(XceptionBlock(channels, module.widths, module.stride,
-                                                start_with_relu=not first))
-                else:
-                    layers.append(SeparableConvBNAct(channels, module.widths[0]))
-                channels = module.widths[-1]
+        for unit in plan:
+            if unit.layer == "conv":
+                layers.append(ConvBNAct(unit.in_channels, unit.widths[0], 3, unit.stride,
+                                        padding=0))
+            elif unit.layer == "residual":
+                layers.append(XceptionBlock(unit.in_channels, unit.widths, unit.stride,
+                                            start_with_relu=unit.start_with_relu))
+            else:
+                layers.append(SeparableConvBNAct(unit.in_channels, unit.widths[0]))
+        channels = plan[-1].widths[-1]
         self.features = nn.Sequential(*layers)
         self.num_features = channels
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(channels, num_classes))
