@@ -151,3 +151,19 @@ def test_xception_plan_is_figure_5_unrolled():
         xception.xception_plan((xception.Module("entry", "inception", (32,), 2, 1),))
     with pytest.raises(ValueError, match="figure's modules need whole positive widths"):
         xception.xception_plan((xception.Module("entry", "conv", (32.5,), 2, 1),))
+
+
+def test_squeezenet_plan_is_the_table_with_input_widths():
+    from lightnets.models import squeezenet
+
+    plan = squeezenet.squeezenet_plan(squeezenet.TABLE_1_V1_1)
+    assert [row for row, _ in plan.body] == list(squeezenet.TABLE_1_V1_1[:-2])
+    assert [channels for _, channels in plan.body][:4] == [3, 64, 64, 128]
+    assert plan.num_features == 512 and plan.conv10.name == "conv10"
+    fire2 = squeezenet.TABLE_1[2]
+    bad = squeezenet.TABLE_1[:2] + (fire2._replace(expand_3x3=32),) + squeezenet.TABLE_1[3:]
+    with pytest.raises(ValueError, match="table's fire2: e1x1 \\+ e3x3 = 96 must equal its "
+                                         "printed 128"):
+        squeezenet.squeezenet_plan(bad)
+    with pytest.raises(ValueError, match="table must end with its conv10"):
+        squeezenet.squeezenet_plan(squeezenet.TABLE_1[:-1])

@@ -77,16 +77,45 @@ TABLE_1_V1_1 = (
 )
 
 
+class SqueezeNetPlan(NamedTuple):
+    """A table's body as (row, in_channels) pairs, conv1 to fire9, the body's output width and
+    the conv10 row."""
+
+    body: tuple
+    num_features: int
+    conv10: Layer
+
+
+def squeezenet_plan(table: tuple = TABLE_1) -> SqueezeNetPlan:
+    """``table`` (:data:`TABLE_1` or :data:`TABLE_1_V1_1`, or an edit of either) with each row's
+    input width. Nothing is rounded: the table prints every width. Checked here: the rows are
+    convs, max pools and Fire modules ending with conv10 and the average pool, and a Fire
+    module's two expand layers add up to the channels its row prints."""
+    if (len(table) < 3 or not table[-2].name.startswith("conv")
+            or not table[-1].name.startswith("avgpool")):
+        raise ValueError("table must end with its conv10 and avgpool10 rows, as TABLE_1 does")
+    body, channels = [], 3
+    for row in table[:-2]:
+        if not row.name.startswith(("conv", "maxpool", "fire")):
+            raise ValueError(f"table's rows must be conv, maxpool or fire layers, got {row.name!r}")
+        if row.name.startswith("fire") and row.expand_1x1 + row.expand_3x3 != row.output_size[-1]:
+            raise ValueError(f"table's {row.name}: e1x1 + e3x3 = "
+                             f"{row.expand_1x1 + row.expand_3x3} must equal its printed "
+                             f"{row.output_size[-1]} output channels")
+        body.append((row, channels))
+        channels = row.output_size[-1]
+    return SqueezeNetPlan(tuple(body), channels, table[-2])
+
+
 class SqueezeNet(Network):
     """SqueezeNet built from a table: conv1, Fire modules and max pools, then the conv10 head."""
 
     def __init__(self, table: tuple, num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
-        *body, conv10, _avgpool = table
+        plan = squeezenet_plan(table)
         layers: list[nn.Module] = []
-        channels = 3
-        for row in body:
+        for row, channels in plan.body:
             if row.name.startswith("conv"):
                 kernel, stride = row.filter_size_stride
                 # No padding (Caffe's), so a 224 px input gives a 109 px map in SqueezeNet 1.0.
@@ -98,7 +127,7 @@ class SqueezeNet(Network):
                                            ceil_mode=True))  # Caffe rounds pooled sizes up
             else:
                 layers.append(FireModule(channels, row.squeeze_1x1, row.expand_1x1, row.expand_3x3))
-            channels = row.output_size[-1]
+        conv10, channels = plan.conv10, plan.num_features
         self.features = nn.Sequential(*layers)
         self.num_features = channels
         # §3.3 / torchvision: dropout 50% after fire9, then conv10 with one output per class.
