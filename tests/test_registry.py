@@ -60,7 +60,7 @@ def test_a_model_too_large_for_memory_is_refused_with_the_estimate():
 
 
 def test_a_configuration_with_zero_channel_layers_is_refused():
-    with pytest.raises(ValueError, match=r"compression=0.001\) would build a layer with no channels"):
+    with pytest.raises(ValueError, match=r"compression=0.001 would build a layer with no channels"):
         lightnets.create_model("densenet_bc", compression=0.001)
 
 

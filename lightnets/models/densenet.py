@@ -86,9 +86,14 @@ def densenet_plan(block_layers: tuple, growth_rate: int = 32, compression: float
         transition = None
         if i < len(block_layers) - 1:
             transition = round_channels(compression * out_channels)
-            if isinstance(transition, bool) or not isinstance(transition, int) or transition < 1:
+            if isinstance(transition, bool) or not isinstance(transition, int):
                 raise ValueError(f"round_channels must give whole positive channels; transition "
                                  f"{i + 1} has {transition!r}")
+            if transition < 1:
+                raise ValueError(f"compression={compression!r} would build a layer with no "
+                                 f"channels: transition {i + 1} keeps round_channels("
+                                 f"{compression!r} × {out_channels}) = {transition}; choose a "
+                                 "larger compression")
         blocks.append((num_layers, channels, out_channels, transition))
         channels = transition or out_channels
     return DenseNetPlan(growth_rate, stem_channels, tuple(blocks))
