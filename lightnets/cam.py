@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from lightnets._checks import check_float, check_has_values, check_int, describe
+from lightnets._torch import evaluating
 
 Target = Union[None, int, Sequence[int], torch.Tensor]
 # Layers that may sit between the pooling and the linear layer without changing the CAM algebra:
@@ -258,19 +259,6 @@ class _Capture:
             handle.remove()
 
 
-class _EvalMode:
-    # CAMs explain the network as it predicts (BatchNorm with running statistics, no dropout);
-    # the caller's train/eval mode is restored afterwards.
-    def __init__(self, model: nn.Module):
-        self.model, self.was_training = model, model.training
-
-    def __enter__(self):
-        self.model.eval()
-
-    def __exit__(self, *exc):
-        self.model.train(self.was_training)
-
-
 def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tensor:
     """Class activation maps of ``target`` (a class, one per image, or None: the predicted class).
 
@@ -281,7 +269,7 @@ def cam(model: nn.Module, x: torch.Tensor, target: Target = None) -> torch.Tenso
     _check_images(model, x)
     linear = cam_linear_layer(model)
     x = _as_model_dtype(model, x)
-    with torch.no_grad(), _EvalMode(model), _Capture(model, None) as captured:
+    with torch.no_grad(), evaluating(model), _Capture(model, None) as captured:
         logits = model(x)
         _check_scores(model, logits)
         features = captured.pooled_input
@@ -330,7 +318,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, target: Target = None,
     fallback = layer if layer is not None else getattr(model, "features", None)
     if layer is None and not isinstance(fallback, nn.Module):
         raise ValueError(f"{type(model).__name__} has no `features`; pass layer=... to grad_cam")
-    with torch.enable_grad(), _EvalMode(model), _Capture(model, fallback) as captured:
+    with torch.enable_grad(), evaluating(model), _Capture(model, fallback) as captured:
         logits = model(x)
         _check_scores(model, logits)
         activations = captured.layer_output if layer is not None else (
