@@ -1,7 +1,7 @@
 """Model names → builders.
 
-A family registers each of its builders with :func:`register` (defined with the spec types in
-:mod:`lightnets.models._spec`, below the models, and re-exported here); :func:`create_model`
+A family registers each of its builders with ``register`` (defined with the spec types in
+:mod:`lightnets.models._spec`, below the models); :func:`create_model`
 looks a name up, checks ``num_classes`` and the keyword arguments against the builder's
 signature, and calls it.
 Bad input fails here, with the argument's name and its allowed range, never deep inside torch.
@@ -18,9 +18,9 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from lightnets._checks import check_choice, check_float, check_int  # noqa: F401 (re-exported)
+from lightnets._checks import check_int
 from lightnets.models._spec import REGISTRY as _REGISTRY
-from lightnets.models._spec import ModelSpec, Reported, register  # noqa: F401 (re-exported)
+from lightnets.models._spec import ModelSpec
 
 
 def list_models(family: Optional[str] = None) -> list[str]:
