@@ -295,7 +295,10 @@ def test_search_finds_a_term_from_the_file_system(built, chromium):
     page.wait_for_load_state("load")
     assert "search.html" in page.url
     results = page.locator("#search-results ul.search li a")
-    results.first.wait_for(timeout=30_000)
+    # Sphinx adds results one by one and says when it is done: read them only then (read early,
+    # on a loaded machine, the list was still growing).
+    page.wait_for_function("() => (document.querySelector('#search-results .search-summary')"
+                           " || {}).textContent?.includes('Search finished')", timeout=60_000)
     found = {Path(results.nth(i).get_attribute("href").split("?")[0]).stem
              for i in range(results.count())}
     page.screenshot(path=str(ARTIFACTS / "search_file.png"))
@@ -317,6 +320,7 @@ def _free_port() -> int:
 def test_search_shows_excerpts_through_the_readmes_local_server(built, chromium):
     out, _, _ = built
     page = chromium
+    page.failed.clear()  # what another test's pages left; this test counts its own
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
                                "--directory", str(out), str(port)],
