@@ -18,6 +18,27 @@ PathLike = Union[str, os.PathLike]
 TEMPORARY_PREFIX = ".tmp-"
 
 
+def check_writable_file(path, argument: str) -> tuple[str, str]:
+    """``path`` (str or PathLike) names a file that can be written: its directory is made if
+    missing and probed with a small temporary file (written and flushed to disk, then removed), so
+    an unwritable place fails before long work. Returns ``(path, directory)``; a wrong type is a
+    TypeError and a directory or empty name a ValueError, both naming ``argument``; the probe's
+    failure is the OSError itself, for the caller to name the way out."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{argument} must be a str or os.PathLike, got {type(path).__name__}")
+    path = os.fspath(path)
+    if not path or os.path.isdir(path):
+        raise ValueError(f"{argument} must name a file to write, got {path!r} (a directory or "
+                         "empty)")
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with tempfile.TemporaryFile(dir=directory, prefix=TEMPORARY_PREFIX) as probe:
+        probe.write(b"\0" * 4096)
+        probe.flush()
+        os.fsync(probe.fileno())
+    return path, directory
+
+
 def atomic_write(path: PathLike, write: Callable[[IO], None], binary: bool = True) -> None:
     """Call ``write(file)`` on a temporary file, then move it over ``path`` atomically."""
     path = os.fspath(path)

@@ -24,7 +24,7 @@ from typing import Optional, Union
 
 import torch
 
-from lightnets._io import TEMPORARY_PREFIX, atomic_write
+from lightnets._io import TEMPORARY_PREFIX, atomic_write, check_writable_file
 
 try:  # POSIX; on Windows runs are not locked
     import fcntl
@@ -148,25 +148,12 @@ def load_checkpoint(path: PathLike, map_location: Union[str, torch.device] = "cp
 def check_writable(path: PathLike, model: Optional[torch.nn.Module] = None) -> None:
     """Before any training: can ``path`` be written (directory creatable, writable, and, when
     ``model`` is given, room for two copies of a checkpoint with AdamW's state)?"""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"checkpoint must be a str or os.PathLike, got {type(path).__name__}")
-    path = os.fspath(path)
-    if not path or os.path.isdir(path):
-        raise ValueError(f"checkpoint must name a file, got {path!r}")
-    directory = os.path.dirname(os.path.abspath(path))
     way_out = "choose a location you can write to"
     try:
-        os.makedirs(directory, exist_ok=True)
-        with open(os.path.join(directory, f"{TEMPORARY_PREFIX}probe-{os.getpid()}"), "wb") as probe:
-            probe.write(b"\0" * 4096)
-            probe.flush()
-            os.fsync(probe.fileno())
+        path, directory = check_writable_file(path, "checkpoint")
     except OSError as error:
         raise CheckpointError(path, f"cannot be written: {error.strerror or error}",
                               way_out) from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(os.path.join(directory, f"{TEMPORARY_PREFIX}probe-{os.getpid()}"))
     if model is not None:
         # Weights, two AdamW moments; the atomic write holds the old file and the new at once.
         needed = 2 * 3 * sum(t.numel() * t.element_size() for t in model.state_dict().values())

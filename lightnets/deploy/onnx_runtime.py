@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lightnets._io import atomic_write
+from lightnets._io import atomic_write, check_writable_file
 from lightnets._torch import evaluating
 from lightnets.cost.profile import check_input_size
 from lightnets.deploy.folding import fold_batchnorm
@@ -77,20 +77,13 @@ def check_image_input_size(model: nn.Module, input_size) -> tuple:
 
 def check_export_path(path) -> str:
     """``path`` (str or PathLike) where a file can be written: its directory is made if missing and
-    probed with a temporary file, so an unwritable place fails before a long export, with a
-    ValueError naming ``path`` (the OS's reason attached)."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    path = os.fspath(path)
-    if not path or os.path.isdir(path):
-        raise ValueError(f"path must name a file to write, got {path!r} (a directory or empty)")
-    directory = os.path.dirname(os.path.abspath(path))
+    probed (:func:`lightnets._io.check_writable_file`), so an unwritable place fails before a long
+    export, with a ValueError naming ``path`` (the OS's reason attached)."""
     try:
-        os.makedirs(directory, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
-            pass
+        path, _ = check_writable_file(path, "path")
     except OSError as error:
-        raise ValueError(f"path {path!r} cannot be written: {error.strerror or error} "
+        directory = os.path.dirname(os.path.abspath(os.fspath(path)))
+        raise ValueError(f"path {os.fspath(path)!r} cannot be written: {error.strerror or error} "
                          f"({directory!r}); choose a writable directory or leave path=None for a "
                          "temporary one") from error
     return path
