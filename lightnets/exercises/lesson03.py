@@ -5,6 +5,9 @@ import math
 
 from lightnets.exercises._question import Question, numeric
 
+# What the notebook has imported when a solution cell runs (tests run the solutions with it).
+NOTEBOOK_CONTEXT = "from lightnets.models import mobilenet_v3 as v3"
+
 
 def _hswish(x: float) -> float:
     # MobileNetV3 eq. 2: h-swish(x) = x · ReLU6(x + 3) / 6, computed by torch's own Hardswish.
@@ -32,11 +35,6 @@ def _squeeze_channels(expanded: int) -> int:
     raise ValueError(f"no SE block on {expanded} channels in mobilenet_v3_large")
 
 
-def _largest_gap() -> float:
-    # |swish − h-swish| peaks where ReLU6 starts to clip, at x = ±3: 3 − 3σ(3) = 3σ(−3).
-    return max(abs(_swish(x / 1000) - _hswish(x / 1000)) for x in range(-8000, 8001))
-
-
 q1 = Question(
     name="lesson03.q1",
     prompt="h-swish(2), to at least four decimals.",
@@ -60,8 +58,8 @@ q1 = Question(
 
 q2 = Question(
     name="lesson03.q2",
-    prompt="How many channels does the squeeze layer of MobileNetV3-Large's SE block have on the "
-           "672-channel expansion?",
+    prompt="Predict, then check: how many channels does the squeeze layer of MobileNetV3-Large's "
+           "SE block have on the 672-channel expansion? Write your guess, then compute it.",
     checker=numeric(lambda: _squeeze_channels(672), mistakes=[
         (lambda: 672 // 16, "r = 16 is SENet's reduction ratio; MobileNetV3 §5.3 fixes the squeeze "
                             "at 1/4 of the expansion layer's channels"),
@@ -72,14 +70,33 @@ q2 = Question(
                   "answer = make_divisible(672 / 4, 8)",
 )
 
+def _se_params(expanded: int, squeeze: int, bias: bool = True) -> int:
+    # Two 1×1 layers, C -> squeeze -> C, each with a bias unless bias=False.
+    return 2 * expanded * squeeze + (squeeze + expanded if bias else 0)
+
+
+def _v3_squeeze(expanded: int) -> int:
+    from lightnets.models.mobilenet_v3 import squeeze_channels
+    return squeeze_channels(expanded)
+
+
 q3 = Question(
     name="lesson03.q3",
-    prompt="The largest absolute gap between swish and h-swish over all real x, to four decimals.",
-    checker=numeric(_largest_gap, rel_tol=1e-4, mistakes=[
-        (lambda: max(abs(1 / (1 + math.exp(-x / 1000)) - _hard_sigmoid(x / 1000))
-                     for x in range(-8000, 8001)),
-         "that is the gap between the sigmoid and the hard sigmoid; multiply each by x")]),
-    hints=["Evaluate both on a fine grid, or find where ReLU6 starts to clip.",
-           "At x = 3: swish(3) = 3σ(3) and h-swish(3) = 3."],
-    solution_code='answer = 3 - 3 / (1 + math.exp(-3))  # = 3σ(−3), at x = ±3',
+    prompt="How many parameters does squeeze-and-excite add to a MobileNetV3-Large block whose "
+           "expansion has 672 channels (squeeze width as §5.3 sets it; both 1×1 layers have "
+           "biases)?",
+    checker=numeric(lambda: _se_params(672, _v3_squeeze(672)), mistakes=[
+        (lambda: _se_params(672, _v3_squeeze(672), bias=False),
+         "you left out the biases: add one per output channel of each 1×1 layer"),
+        (lambda: 672 * _v3_squeeze(672) + _v3_squeeze(672),
+         "that is the squeeze layer alone; the excite layer maps the squeeze back to 672"),
+        (lambda: _se_params(672, 672 // 16),
+         "that uses SENet's ratio 16; MobileNetV3 squeezes to a quarter of the expansion"),
+        (lambda: 2 * 672 * _v3_squeeze(672) * 49,
+         "that counts Mult-Adds at 7×7; parameters do not depend on the map size (and the SE "
+         "layers act on one pooled pixel)")]),
+    hints=["squeeze = v3.squeeze_channels(672); parameters of a 1×1 layer: in·out + out.",
+           "2 · 672 · squeeze + squeeze + 672"],
+    solution_code="squeeze = v3.squeeze_channels(672)\n"
+                  "answer = 2 * 672 * squeeze + squeeze + 672  # two 1×1 layers with biases",
 )

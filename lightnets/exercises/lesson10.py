@@ -97,8 +97,10 @@ q3 = Question(
 
 q4 = Question(
     name="lesson10.q4",
-    prompt="A blog's SE gate is an h-swish instead of a hard sigmoid. Which check reveals it: "
-           "'params', 'macs' or 'outputs' (with shared weights)?",
+    prompt="Predict, then check: a blog's SE gate is an h-swish instead of a hard sigmoid. Which "
+           "check reveals it: 'params', 'macs' or 'outputs' (with shared weights)? Write your "
+           "guess, then run counts(...) and dev.output_gap(...) on dev.with_se_gate(ours, "
+           "nn.Hardswish) to see which one moves.",
     checker=choice(lambda: "outputs", {
         "params": "an activation has no parameters: the count is unchanged",
         "macs": "both gates cost the same (and most counters skip activations): no change",
