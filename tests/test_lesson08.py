@@ -99,7 +99,7 @@ def test_latency_benchmark_runs_without_torchvision_columns_when_absent():
     assert "ours deployed" in rows[0]["time"]
 
 
-@pytest.mark.parametrize("name", ["q1", "q2", "q3", "q4", "q5"])
+@pytest.mark.parametrize("name", ["q1", "q2", "q3", "q4", "q5", "q6"])
 def test_lesson08_exercises_reject_the_placeholder_and_name_a_known_mistake(name):
     question = getattr(lesson08, name)
     assert question.check(lightnets.exercises.____).status == "unanswered"
@@ -110,7 +110,34 @@ def test_lesson08_known_mistakes_get_their_explanation():
     assert "divide by g" in lesson08.q1.check(480 * 120 * 14 * 14).message
     assert "bias" in lesson08.q2.check(11_920 - 144).message
     assert "g = 2" in lesson08.q3.check((0, 3, 1, 4, 2, 5)).message
-    assert lesson08.q4.check(9 * (1024 - 728))
+    assert "not its own inverse" in lesson08.q4.check(2).message
+    assert lesson08.q4.check(5.0)  # a float is a reasonable form of the count
     assert "bias" in lesson08.q5.check(2 * sum(
         m.num_features for m in lightnets.create_model("mobilenet_v3_small").modules()
         if m.__class__.__name__ == "BatchNorm2d")).message
+    assert "64 channels" in lesson08.q6.check(341_248).message  # SqueezeNet 1.0's bypasses
+    assert "bias" in lesson08.q6.check(335_872).message
+
+
+def test_guideline_run_takes_smaller_sizes_and_keeps_equal_macs_across_variants():
+    built = guidelines.networks(blocks=2)
+    for variants in built.values():
+        macs = [lightnets.profile(net, (1, c, 16, 16)).macs for net, c in variants.values()]
+        assert max(macs) / min(macs) < 1.06
+    out = guidelines.run("cpu", 1, repeats=1, runs=1, warmup=0, guidelines=("G2",), side=8,
+                         blocks=1)
+    assert set(out) == {"G2"} and len(out["G2"]["times_ms"]["g=8"]) == 1
+
+
+@pytest.mark.parametrize("kwargs, match", [({"side": 0}, "side"), ({"blocks": 0}, "blocks"),
+                                           ({"guidelines": ("G5",)}, "guidelines")])
+def test_guideline_run_rejects_bad_knobs(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        guidelines.run("cpu", 1, repeats=1, runs=1, warmup=0, **kwargs)
+
+
+def test_lesson08_xception_tables_are_data_and_match_our_count():
+    from lightnets.models.xception import TABLE_1, TABLE_3_PARAMETERS
+    assert TABLE_1["Xception"][0] > TABLE_1["Inception V3"][0]  # 0.790 > 0.782, Table 1
+    assert sum(p.numel() for p in lightnets.create_model("xception").parameters()) \
+        == TABLE_3_PARAMETERS["Xception"] == 22_855_952  # Table 3, arXiv:1610.02357v3

@@ -4,7 +4,7 @@ from torch import nn
 
 import lightnets
 from lightnets.layers import FireModule
-from lightnets.models.squeezenet import TABLE_1, TABLE_1_V1_1
+from lightnets.models.squeezenet import TABLE_1, TABLE_1_V1_1, TABLE_2, TABLE_3, FireBypass
 
 
 @pytest.mark.parametrize("name, gflops", [("squeezenet1_0", 0.819), ("squeezenet1_1", 0.349)])
@@ -70,3 +70,50 @@ def test_fire_module_concatenates_expand_1x1_and_3x3():
     assert fire(torch.randn(1, 96, 9, 9)).shape == (1, 128, 9, 9)
     with pytest.raises(ValueError, match="squeeze_channels"):
         FireModule(96, 128, 64, 64)
+
+
+def test_squeezenet_table3_rows_in_the_papers_order_with_their_builder_argument():
+    """Table 3 of arXiv:1602.07360v4: vanilla, simple bypass, complex bypass."""
+    assert [r.bypass for r in TABLE_3] == ["none", "simple", "complex"]
+    assert [r.top1 for r in TABLE_3] == [57.5, 60.4, 58.8]
+    assert [r.model_size_mb for r in TABLE_3] == [4.8, 4.8, 7.7]
+    assert TABLE_2[0].model_size_mb == TABLE_3[0].model_size_mb  # the same vanilla network
+    assert (TABLE_2[-1].model_size_mb, TABLE_2[-1].data_type) == (0.47, "6 bit")
+
+
+def test_squeezenet_simple_bypass_wraps_fire3_5_7_9_with_identities_and_adds_no_parameter():
+    model = lightnets.create_model("squeezenet1_0", bypass="simple")
+    wrapped = [TABLE_1[i].name for i, m in enumerate(model.features) if isinstance(m, FireBypass)]
+    assert wrapped == ["fire3", "fire5", "fire7", "fire9"]  # §6: input and output widths match
+    assert all(isinstance(m.shortcut, nn.Identity) for m in model.features
+               if isinstance(m, FireBypass))
+    assert lightnets.profile(model).params == 1_248_424  # Table 3: 4.8 MB, like vanilla
+
+
+def test_squeezenet_complex_bypass_adds_1x1_convs_around_fire2_4_6_8():
+    model = lightnets.create_model("squeezenet1_0", bypass="complex")
+    convs = {TABLE_1[i].name: (m.shortcut.in_channels, m.shortcut.out_channels)
+             for i, m in enumerate(model.features)
+             if isinstance(m, FireBypass) and isinstance(m.shortcut, nn.Conv2d)}
+    assert convs == {"fire2": (96, 128), "fire4": (128, 256), "fire6": (256, 384),
+                     "fire8": (384, 512)}
+    extra = sum(a * b + b for a, b in convs.values())
+    assert lightnets.profile(model).params == 1_248_424 + extra == 1_589_672
+    # Table 3 prints 7.7 MB; these four 1x1 convs give 6.06 MiB: the paper's bypass is larger
+    assert round(1_589_672 * 4 / 2**20, 1) < 7.7
+
+
+def test_squeezenet_bypass_adds_the_input_after_the_fire_modules_relus():
+    torch.manual_seed(0)
+    model = lightnets.create_model("squeezenet1_0", bypass="simple").eval()
+    block = model.features[3]  # fire3, 128 → 128
+    x = torch.randn(1, 128, 9, 9)
+    with torch.no_grad():
+        assert torch.equal(block(x), block.fire(x) + x)
+        assert model(torch.randn(1, 3, 64, 64)).shape == (1, 1000)
+
+
+@pytest.mark.parametrize("bypass", ["residual", None, True])
+def test_squeezenet_rejects_an_unknown_bypass(bypass):
+    with pytest.raises(ValueError, match="bypass must be one of"):
+        lightnets.create_model("squeezenet1_0", bypass=bypass)

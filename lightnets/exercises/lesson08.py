@@ -29,19 +29,16 @@ def _shuffled_order(channels: int, groups: int) -> tuple:
     return tuple(int(v) for v in ChannelShuffle(groups)(x).flatten())
 
 
-def _order_difference(c_in: int, c_out: int) -> int:
-    # Chollet §1.2: depthwise then pointwise (Xception's order) against Inception's 1×1 first.
-    from torch import nn
+def _shuffles_to_identity(channels: int, groups: int) -> int:
+    """How many ChannelShuffle(groups) passes bring ``channels`` back to their order."""
+    import torch
 
-    from lightnets import profile
-
-    def depthwise(c):
-        return nn.Conv2d(c, c, 3, padding=1, groups=c, bias=False)
-
-    pointwise = nn.Conv2d(c_in, c_out, 1, bias=False)
-    size = (1, c_in, 19, 19)
-    depthwise_first = profile(nn.Sequential(depthwise(c_in), pointwise), size).params
-    return profile(nn.Sequential(pointwise, depthwise(c_out)), size).params - depthwise_first
+    from lightnets.layers import ChannelShuffle
+    x = torch.arange(channels, dtype=torch.float32).view(1, channels, 1, 1)
+    y, count = ChannelShuffle(groups)(x), 1
+    while not torch.equal(y, x):
+        y, count = ChannelShuffle(groups)(y), count + 1
+    return count
 
 
 def _deploy_saving(name: str) -> int:
@@ -52,6 +49,17 @@ def _deploy_saving(name: str) -> int:
         return sum(p.numel() for p in m.parameters())
 
     return count(model) - count(deploy(model))
+
+
+def _bypass_extra(name: str, bypass: str = "complex", bias: bool = True) -> int:
+    from lightnets import create_model, profile
+    extra = (profile(create_model(name, bypass=bypass)).params
+             - profile(create_model(name)).params)
+    if bias:
+        return extra
+    convs = [m for m in create_model(name, bypass=bypass).modules()
+             if type(m).__name__ == "FireBypass" and hasattr(m.shortcut, "bias")]
+    return extra - sum(m.shortcut.out_channels for m in convs)
 
 
 def _batchnorm_channels(name: str) -> int:
@@ -113,16 +121,24 @@ q3 = Question(
 
 q4 = Question(
     name="lesson08.q4",
-    prompt="Xception's exit flow has a separable conv from 728 to 1024 channels. How many more "
-           "parameters would it have with Inception's order (1×1 first, then 3×3 depthwise) than "
-           "with Xception's (3×3 depthwise first, then 1×1)?",
-    checker=numeric(lambda: _order_difference(728, 1024), mistakes=[
-        (lambda: -_order_difference(728, 1024),
-         "the sign: the depthwise conv after the 1×1 sees the wider, 1024-channel map"),
-        (lambda: 0, "the 1×1 parts are equal, the depthwise parts are not: 9·728 against 9·1024")]),
-    hints=["Only the depthwise part differs: it has 9 weights per channel of the map it filters.",
-           "9 · (1024 − 728)"],
-    solution_code="answer = 9 * (1024 - 728)",
+    prompt="Predict, then check: twelve channels numbered 0…11 go through ChannelShuffle(3) again "
+           "and again. After how many shuffles are they back in their original order? Write your "
+           "guess first, then count it with a loop.",
+    checker=numeric(lambda: _shuffles_to_identity(12, 3), mistakes=[
+        (lambda: 2, "a shuffle is a transpose of the (g, C/g) grid, but the second shuffle "
+                    "reshapes to (3, 4) again instead of transposing back: it is not its own "
+                    "inverse unless g = C/g"),
+        (lambda: 3, "three passes is a guess from g = 3; the number of passes is the order of "
+                    "the permutation, which depends on C as well as g: count it"),
+        (lambda: 12, "12 is an upper bound one might guess (one pass per channel); the "
+                     "permutation's cycles are shorter")]),
+    hints=["Start from x = torch.arange(12.0).view(1, 12, 1, 1) and apply ChannelShuffle(3) "
+           "until torch.equal(y, x).",
+           "Channel i moves to position (i mod 4)·3 + i // 4; follow channel 1 around its cycle."],
+    solution_code="x = torch.arange(12.0).view(1, 12, 1, 1)\n"
+                  "y, answer = ChannelShuffle(3)(x), 1\n"
+                  "while not torch.equal(y, x):\n"
+                  "    y, answer = ChannelShuffle(3)(y), answer + 1",
 )
 
 q5 = Question(
@@ -138,4 +154,23 @@ q5 = Question(
     solution_code="model = lightnets.create_model('mobilenet_v3_small')\n"
                   "count = lambda m: sum(p.numel() for p in m.parameters())\n"
                   "answer = count(model) - count(lightnets.deploy(model))",
+)
+
+q6 = Question(
+    name="lesson08.q6",
+    prompt="SqueezeNet 1.1 with complex bypass (create_model('squeezenet1_1', bypass='complex')): "
+           "how many parameters do its 1×1 bypass convolutions add to the vanilla network?",
+    checker=numeric(lambda: _bypass_extra("squeezenet1_1"), mistakes=[
+        (lambda: _bypass_extra("squeezenet1_0"),
+         "that is SqueezeNet 1.0's: 1.1's fire2 reads 64 channels from its 3×3 conv1, not 96"),
+        (lambda: _bypass_extra("squeezenet1_1", bias=False),
+         "every SqueezeNet convolution has a bias, the bypass ones too: add one per output"),
+        (lambda: _bypass_extra("squeezenet1_1", "simple"),
+         "a simple bypass adds nothing; the complex one adds a 1×1 conv around fire2, 4, 6, 8")]),
+    hints=["The complex bypasses sit around the Fire modules whose input and output widths "
+           "differ: a c_in → c_out 1×1 conv with bias has c_in·c_out + c_out parameters.",
+           "Or count both networks with lightnets.profile and subtract."],
+    solution_code="count = lambda m: lightnets.profile(m).params\n"
+                  "answer = (count(lightnets.create_model('squeezenet1_1', bypass='complex'))\n"
+                  "          - count(lightnets.create_model('squeezenet1_1')))",
 )

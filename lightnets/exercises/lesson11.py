@@ -134,3 +134,57 @@ q3 = Question(
                   "    w = saved.embedding.classes[0].weight\n"
                   "    answer = torch.cat([saved.embedding.column_ids[0], w[1:].mean(0)])",
 )
+
+
+def _layer_params(d: int = 32, biases: bool = True, feed_forward: int = 4) -> int:
+    """One Transformer layer of the credit model, counted on a built one (not by formula)."""
+    from lightnets import create_model
+    if biases and feed_forward == 4:
+        layer = create_model("tab_transformer", embedding_dim=d).transformer[0]
+        return sum(p.numel() for p in layer.parameters())
+    # the usual slips, by formula: weights only, or a feed-forward as wide as d
+    weights = 4 * d * d + 2 * feed_forward * d * d
+    return weights if not biases else weights + 4 * d + feed_forward * d + d + 4 * d
+
+
+def _live_params(num_layers: int = 2) -> int:
+    from lightnets import create_model
+    model = create_model("tab_transformer", num_layers=num_layers)
+    return sum(p.numel() for p in model.parameters())
+
+
+q4 = Question(
+    name="lesson11.q4",
+    prompt="Predict, then check: how many parameters has one of the credit model's Transformer "
+           "layers (d = 32, h = 8, feed-forward 4d)? Predict it with this lesson's formula, "
+           "12d² + 13d, then count the parameters of `model.transformer[0]`.",
+    checker=numeric(_layer_params, mistakes=[
+        (lambda: _layer_params(biases=False),
+         "that counts the weight matrices only: the projections, the feed-forward layers and the "
+         "two LayerNorms carry 13d more values (biases, γ and β)"),
+        (lambda: _layer_params(feed_forward=1),
+         "the feed-forward layer widens to 4d and back: 8d² weights, not 2d²"),
+        (lambda: 8 * _layer_params(),
+         "the h = 8 heads split d among them (d/h each): h does not multiply the count")]),
+    hints=["Q, K, V and the output projection are four d × d matrices with biases; the "
+           "feed-forward is d → 4d → d; two LayerNorms have γ and β of length d.",
+           "12·32² + 13·32, or sum(p.numel() for p in model.transformer[0].parameters())"],
+    solution_code="layer = lightnets.create_model('tab_transformer').transformer[0]\n"
+                  "answer = sum(p.numel() for p in layer.parameters())",
+)
+
+q5 = Question(
+    name="lesson11.q5",
+    prompt="The live run's TabTransformer keeps N = 2 of the paper's 6 Transformer layers "
+           "(credit data, d = 32, ℓ = d/8). How many parameters does it have in all?",
+    checker=numeric(_live_params, mistakes=[
+        (lambda: _live_params(6), "that is the paper's N = 6 model: the live one has N = 2"),
+        (lambda: _live_params(4),
+         "that removes two layers from six; the live model keeps two, so four go"),
+        (lambda: _live_params(6) - _live_params(2),
+         "that is what the four removed layers hold, not what is left")]),
+    hints=["Start from the N = 6 count printed in §3 and take away four layers of 12d² + 13d.",
+           "Or build it: lightnets.create_model('tab_transformer', num_layers=2)."],
+    solution_code="model = lightnets.create_model('tab_transformer', num_layers=2)\n"
+                  "answer = sum(p.numel() for p in model.parameters())",
+)

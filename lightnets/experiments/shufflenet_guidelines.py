@@ -95,20 +95,21 @@ class Bottleneck(nn.Module):
         return self.out(y + x if self.shortcut else y)
 
 
-def g1_network(c1: int, c2: int) -> nn.Sequential:
+def g1_network(c1: int, c2: int, blocks: int = BLOCKS) -> nn.Sequential:
     """Ten blocks of two 1×1 convs, c1 → c2 → c1 (G1)."""
     return nn.Sequential(*[nn.Sequential(nn.Conv2d(c1, c2, 1, bias=False),
                                          nn.Conv2d(c2, c1, 1, bias=False))
-                           for _ in range(BLOCKS)])
+                           for _ in range(blocks)])
 
 
-def g2_network(channels: int, groups: int) -> nn.Sequential:
+def g2_network(channels: int, groups: int, blocks: int = BLOCKS) -> nn.Sequential:
     """Ten 1×1 convs with ``groups`` groups, ``channels`` in and out (G2)."""
     return nn.Sequential(*[nn.Conv2d(channels, channels, 1, groups=groups, bias=False)
-                           for _ in range(BLOCKS)])
+                           for _ in range(blocks)])
 
 
-def g3_network(channels: int, fragments: int, parallel: bool) -> nn.Sequential:
+def g3_network(channels: int, fragments: int, parallel: bool,
+               blocks: int = BLOCKS) -> nn.Sequential:
     """Ten blocks of ``fragments`` 1×1 convs in series or in parallel, each width c/√fragments so
     that every block costs the same MACs as one c → c conv (G3)."""
     width = round(channels / math.sqrt(fragments))
@@ -117,28 +118,31 @@ def g3_network(channels: int, fragments: int, parallel: bool) -> nn.Sequential:
         convs = [nn.Conv2d(width, width, 1, bias=False) for _ in range(fragments)]
         return Parallel(*convs) if parallel and fragments > 1 else nn.Sequential(*convs)
 
-    return nn.Sequential(*[block() for _ in range(BLOCKS)])
+    return nn.Sequential(*[block() for _ in range(blocks)])
 
 
-def g4_network(channels: int, relu: bool, shortcut: bool) -> nn.Sequential:
+def g4_network(channels: int, relu: bool, shortcut: bool, blocks: int = BLOCKS) -> nn.Sequential:
     """Ten ResNet bottleneck units with or without ReLU and shortcut (G4)."""
-    return nn.Sequential(*[Bottleneck(channels, relu, shortcut) for _ in range(BLOCKS)])
+    return nn.Sequential(*[Bottleneck(channels, relu, shortcut) for _ in range(blocks)])
 
 
-def networks() -> dict:
-    """Each guideline's variants: name → (network, input channels), in the paper's row order."""
-    g1 = {name: (g1_network(c1, c2), c1)
+def networks(blocks: int = BLOCKS) -> dict:
+    """Each guideline's variants: name → (network, input channels), in the paper's row order.
+    ``blocks`` (the paper's 10) is a knob for a quick run: the variants stay equal in MACs."""
+    if not isinstance(blocks, int) or isinstance(blocks, bool) or blocks < 1:
+        raise ValueError(f"blocks must be an int >= 1, got {blocks!r}")
+    g1 = {name: (g1_network(c1, c2, blocks), c1)
           for name, (c1, c2) in zip(PAPER["G1"]["variants"], PAPER["G1"]["config"])}
-    g2 = {name: (g2_network(c, g), c)
+    g2 = {name: (g2_network(c, g, blocks), c)
           for name, c, g in zip(PAPER["G2"]["variants"], PAPER["G2"]["config"], (1, 2, 4, 8))}
     c = PAPER["G3"]["config"]
     g3 = {}
     shapes = ((1, False), (2, False), (4, False), (2, True), (4, True))  # (fragments, parallel)
     for name, (fragments, parallel) in zip(PAPER["G3"]["variants"], shapes):
-        g3[name] = (g3_network(c, fragments, parallel), round(c / math.sqrt(fragments)))
+        g3[name] = (g3_network(c, fragments, parallel, blocks), round(c / math.sqrt(fragments)))
     c = PAPER["G4"]["config"]
     switches = ((True, True), (False, True), (True, False), (False, False))  # (ReLU, shortcut)
-    g4 = {name: (g4_network(c, relu, shortcut), c)
+    g4 = {name: (g4_network(c, relu, shortcut, blocks), c)
           for name, (relu, shortcut) in zip(PAPER["G4"]["variants"], switches)}
     return {"G1": g1, "G2": g2, "G3": g3, "G4": g4}
 
@@ -150,10 +154,10 @@ def memory_access_cost(h: int, w: int, c1: int, c2: int, groups: int = 1) -> int
 
 
 def time_variants(variants: dict, batch: int, device: str, repeats: int, runs: int,
-                  warmup: int) -> dict:
+                  warmup: int, side: int = SIDE) -> dict:
     """Median time per round (ms) of each variant, rounds interleaved with a rotating order."""
     models = {name: network for name, (network, _) in variants.items()}
-    sizes = {name: (batch, channels, SIDE, SIDE) for name, (_, channels) in variants.items()}
+    sizes = {name: (batch, channels, side, side) for name, (_, channels) in variants.items()}
     return interleaved_times(models, sizes, repeats, runs, warmup, device)
 
 
@@ -182,12 +186,19 @@ def exact_costs() -> dict:
 
 
 def run(device: str = "cpu", batch: int = 1, repeats: int = 7, runs: int = 5, warmup: int = 2,
-        guidelines=("G1", "G2", "G3", "G4"),
+        guidelines=("G1", "G2", "G3", "G4"), side: int = SIDE, blocks: int = BLOCKS,
         progress: Callable[[str], None] = lambda s: None) -> dict:
-    built = networks()
+    """Time each guideline's variants; ``side`` (56 px) and ``blocks`` (10) as in the paper unless
+    changed for a quick run (lesson 08 runs a small one live)."""
+    if not isinstance(side, int) or isinstance(side, bool) or side < 1:
+        raise ValueError(f"side must be an int >= 1, got {side!r}")
+    unknown = set(guidelines) - {"G1", "G2", "G3", "G4"}
+    if unknown:
+        raise ValueError(f"guidelines must be among G1, G2, G3, G4, got {sorted(unknown)}")
+    built = networks(blocks)
     out = {}
     for guideline in guidelines:
-        times = time_variants(built[guideline], batch, device, repeats, runs, warmup)
+        times = time_variants(built[guideline], batch, device, repeats, runs, warmup, side)
         out[guideline] = {"times_ms": times, "summary": summarise(times)}
         progress(f"{guideline} on {device}: " + ", ".join(
             f"{k} {v['median_ms']:.2f} ms" for k, v in out[guideline]["summary"].items()))

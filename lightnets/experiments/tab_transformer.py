@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -213,6 +214,34 @@ def run(seeds: Sequence[int] = (0, 1, 2), weights_path: Optional[str] = None, lo
         "missing_shares": list(MISSING_SHARES),
         "epochs_used": epochs_used,
     }
+
+
+def quick_run(seed: int = 0, epochs: int = 3, num_layers: int = 2,
+              train_rows: Optional[int] = None, models: Sequence[str] = MODELS,
+              **config) -> dict:
+    """A small live version of :func:`run`'s comparison: the same data split, :func:`fit` and
+    test AUC, but few epochs, fewer Transformer layers (the MLP has none) and, with
+    ``train_rows``, the first rows of the training split only. ``config`` goes to the builder
+    (``embedding_dim``, ``shared``, ...). Returns, per model, its test AUC and its history."""
+    check_int("num_layers", num_layers, low=1)
+    unknown = set(models) - set(MODELS)
+    if unknown or not models:
+        raise ValueError(f"models must be among {MODELS}, got {list(models)}")
+    train, val, test = tabular.credit_data(seed)
+    if train_rows is not None:
+        check_int("train_rows", train_rows, low=2, high=len(train))
+        train = dataclasses.replace(train, x_categ=train.x_categ[:train_rows],
+                                    x_cont=train.x_cont[:train_rows], y=train.y[:train_rows])
+    out = {}
+    for name in models:
+        seed_everything(seed)
+        layers = {"num_layers": num_layers} if name == "tab_transformer" else {}
+        model = create_model(name, categories=train.categories,
+                             num_continuous=len(train.continuous_names), num_classes=2,
+                             **layers, **config)
+        history = fit(model, train, val, seed=seed, epochs=epochs)
+        out[name] = {"test_auc": auc(test.y, predict(model, test)), "history": history}
+    return out
 
 
 def _robustness(model, name: str, test, holes: dict, robustness: dict) -> None:

@@ -1,7 +1,6 @@
 """SqueezeNet (Iandola et al. 2016, "SqueezeNet: AlexNet-level accuracy with 50x fewer parameters
-and
-<0.5MB model size", arXiv:1602.07360), laid out as torchvision's
-``squeezenet1_0``/``squeezenet1_1``.
+and <0.5MB model size", arXiv:1602.07360v4, the ICLR 2017 submission), laid out as torchvision's
+``squeezenet1_0``/``squeezenet1_1``, with §6's simple and complex bypass variants.
 
 No BatchNorm anywhere: every convolution has a bias and a ReLU. There is no fully connected layer
 either: a 1×1 convolution to one channel per class, ReLU and global average pooling make the
@@ -77,6 +76,59 @@ TABLE_1_V1_1 = (
 )
 
 
+
+class Table2Row(NamedTuple):
+    cnn: str
+    compression: str
+    data_type: str  # bits per weight, as printed
+    model_size_mb: float
+    top1: float  # percent
+    top5: float  # percent
+
+
+# Table 2 (arXiv v4), "Comparing SqueezeNet to model compression approaches": the two SqueezeNet
+# rows lesson 08 uses, uncompressed and with Deep Compression at 6 bits (the title's "<0.5MB").
+TABLE_2 = (
+    Table2Row("SqueezeNet", "None", "32 bit", 4.8, 57.5, 80.3),
+    Table2Row("SqueezeNet", "Deep Compression", "6 bit", 0.47, 57.5, 80.3),
+)
+
+
+class Table3Row(NamedTuple):
+    architecture: str
+    bypass: str  # our builder's argument for it
+    top1: float  # percent, ImageNet
+    top5: float  # percent
+    model_size_mb: float  # uncompressed, as printed (4.8 MB is 1.25 M float32 weights in MiB)
+
+
+# Table 3 (arXiv v4, §6), "SqueezeNet accuracy and model size using different macroarchitecture
+# configurations". Simple bypass: identity around fire3, 5, 7 and 9, whose input and output widths
+# match; complex bypass: in addition, a 1×1 conv with as many filters as outputs around the other
+# Fire modules. The paper gives no further detail of those 1×1 bypasses (bias, where they start).
+TABLE_3 = (
+    Table3Row("Vanilla SqueezeNet", "none", 57.5, 80.3, 4.8),
+    Table3Row("SqueezeNet + Simple Bypass", "simple", 60.4, 82.5, 4.8),
+    Table3Row("SqueezeNet + Complex Bypass", "complex", 58.8, 82.0, 7.7),
+)
+BYPASS_CHOICES = ("none", "simple", "complex")
+
+
+class FireBypass(nn.Module):
+    """A Fire module with §6's bypass: its output plus its input (simple, an identity "wire") or
+    plus a 1×1 convolution of its input (complex, where the widths differ). As in ResNet, the sum
+    comes after the Fire module's ReLUs: "the input to Fire4 [is] (output of Fire2 + output of
+    Fire3)"."""
+
+    def __init__(self, fire: FireModule, shortcut: Optional[nn.Module] = None) -> None:
+        super().__init__()
+        self.fire = fire
+        self.shortcut = shortcut if shortcut is not None else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fire(x) + self.shortcut(x)
+
+
 class SqueezeNetPlan(NamedTuple):
     """A table's body as (row, in_channels) pairs, conv1 to fire9, the body's output width and
     the conv10 row."""
@@ -110,9 +162,12 @@ def squeezenet_plan(table: tuple = TABLE_1) -> SqueezeNetPlan:
 class SqueezeNet(Network):
     """SqueezeNet built from a table: conv1, Fire modules and max pools, then the conv10 head."""
 
-    def __init__(self, table: tuple, num_classes: int = 1000, dropout: float = 0.5) -> None:
+    def __init__(self, table: tuple, num_classes: int = 1000, dropout: float = 0.5,
+                 bypass: str = "none") -> None:
         super().__init__()
         check_float("dropout", dropout, 0.0, 1.0, high_inclusive=False)
+        if bypass not in BYPASS_CHOICES:
+            raise ValueError(f"bypass must be one of {BYPASS_CHOICES} (Table 3), got {bypass!r}")
         plan = squeezenet_plan(table)
         layers: list[nn.Module] = []
         for row, channels in plan.body:
@@ -126,7 +181,13 @@ class SqueezeNet(Network):
                 layers.append(nn.MaxPool2d(kernel, stride,
                                            ceil_mode=True))  # Caffe rounds pooled sizes up
             else:
-                layers.append(FireModule(channels, row.squeeze_1x1, row.expand_1x1, row.expand_3x3))
+                fire = FireModule(channels, row.squeeze_1x1, row.expand_1x1, row.expand_3x3)
+                width = row.output_size[-1]
+                if bypass != "none" and channels == width:  # §6: a simple bypass is "just a wire"
+                    fire = FireBypass(fire)
+                elif bypass == "complex":  # widths differ: a 1×1 conv with one filter per output
+                    fire = FireBypass(fire, nn.Conv2d(channels, width, 1))
+                layers.append(fire)
         conv10, channels = plan.conv10, plan.num_features
         self.features = nn.Sequential(*layers)
         self.num_features = channels
@@ -154,13 +215,17 @@ class SqueezeNet(Network):
     reported=Reported(1.248424, None,
                       "Iandola et al. 2016, Table 1 (parameters; no mult-adds given)"),
 )
-def squeezenet1_0(num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
-    """SqueezeNet 1.0 of Table 1: 1.25 M parameters, AlexNet-level accuracy (Table 2)."""
-    return SqueezeNet(TABLE_1, num_classes, dropout)
+def squeezenet1_0(num_classes: int = 1000, dropout: float = 0.5,
+                  bypass: str = "none") -> SqueezeNet:
+    """SqueezeNet 1.0 of Table 1: 1.25 M parameters, AlexNet-level accuracy (Table 2).
+    ``bypass``: "none", "simple" or "complex", §6's three macroarchitectures (Table 3)."""
+    return SqueezeNet(TABLE_1, num_classes, dropout, bypass)
 
 
 @register("squeezenet1_1", family="squeezenet",
           paper="Iandola et al. 2016, arXiv:1602.07360; v1.1 from the authors' repository")
-def squeezenet1_1(num_classes: int = 1000, dropout: float = 0.5) -> SqueezeNet:
-    """SqueezeNet 1.1: the authors' revision with 2.4× less computation than 1.0."""
-    return SqueezeNet(TABLE_1_V1_1, num_classes, dropout)
+def squeezenet1_1(num_classes: int = 1000, dropout: float = 0.5,
+                  bypass: str = "none") -> SqueezeNet:
+    """SqueezeNet 1.1: the authors' revision with 2.4× less computation than 1.0 (``bypass`` as
+    for 1.0; the paper trained its bypass variants on 1.0 only)."""
+    return SqueezeNet(TABLE_1_V1_1, num_classes, dropout, bypass)

@@ -1,11 +1,11 @@
-"""Xception (Chollet 2017, "Xception: Deep Learning with Depthwise Separable Convolutions", CVPR,
-arXiv:1610.02357), laid out as timm's ``legacy_xception`` (the Keras model ported to PyTorch) so
-that
-its weights load. torchvision has no Xception.
+"""Xception (Chollet 2017, "Xception: Deep Learning with Depthwise Separable Convolutions", CVPR
+2017, arXiv:1610.02357v3), laid out as timm's ``legacy_xception`` (the Keras model ported to
+PyTorch) so that its weights load. torchvision has no Xception.
 
-The "extreme Inception" hypothesis (§2): cross-channel and spatial correlations can be mapped
-entirely separately, so every Inception module becomes a depthwise separable convolution, and the
-network is a linear stack of them with residual connections (36 convolutional layers in 14 modules).
+The "extreme Inception" hypothesis (§1.2, Fig. 4): cross-channel and spatial correlations can be
+mapped entirely separately, so every Inception module becomes a depthwise separable convolution,
+and the network is a linear stack of them with residual connections (36 convolutional layers in 14
+modules: 34 depthwise separable and the 2 regular 3×3 convolutions of the entry flow).
 """
 from __future__ import annotations
 
@@ -46,6 +46,12 @@ FIGURE_5 = (
 # Fig. 5 ends with global average pooling, "optional fully-connected layer(s)" and logistic
 # regression.
 
+
+# Table 1 (arXiv v3 / CVPR 2017), "Classification performance comparison on ImageNet (single crop,
+# single model)": (top-1, top-5) accuracy as fractions, the two rows lesson 08 compares.
+TABLE_1 = {"Inception V3": (0.782, 0.941), "Xception": (0.790, 0.945)}
+# Table 3 (arXiv v3 / CVPR 2017), "Size and training speed comparison": parameter counts.
+TABLE_3_PARAMETERS = {"Inception V3": 23_626_728, "Xception": 22_855_952}
 
 LAYERS = ("conv", "residual", "separable")
 
