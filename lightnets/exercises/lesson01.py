@@ -98,8 +98,9 @@ q3 = Question(
 
 q4 = Question(
     name="lesson01.q4",
-    prompt="For which smallest N (with M = N) does a 5×5 depthwise separable layer cost fewer "
-           "Mult-Adds than a standard 3×3 layer?",
+    prompt="Predict, then check: a 5×5 kernel costs 25/9 of a 3×3 one. For which smallest N "
+           "(with M = N) does a 5×5 depthwise separable layer still cost fewer Mult-Adds than a "
+           "standard 3×3 layer? Write your guess first, then compute it with lightnets.cost.",
     checker=numeric(_smallest_n, mistakes=[
         (lambda: _smallest_n() - 1, "one too few: there the separable layer still costs more; "
                                     "per output pixel 25·M + M·N < 9·M·N needs N > 25/8")]),
@@ -112,33 +113,54 @@ q4 = Question(
                   "              < standard_conv_macs(n, n, 3, 7))",
 )
 
+def _excess_share_percent(alpha: float = 0.25, of: str = "thin") -> float:
+    # The Mult-Adds MobileNetV1 at width α has above α² × the full model's, as a percentage of
+    # the thin model's own Mult-Adds (of="thin"), of the full model's (of="full"), or of α² × the
+    # full model's (of="alpha2").
+    from lightnets import create_model, profile
+    thin = profile(create_model("mobilenet_v1", width_mult=alpha)).macs
+    full = profile(create_model("mobilenet_v1")).macs
+    excess = thin - alpha ** 2 * full
+    return 100 * excess / {"thin": thin, "full": full, "alpha2": alpha ** 2 * full}[of]
+
+
+def _depthwise_share_percent(alpha: float = 0.25) -> float:
+    return 100 * _excess_over_alpha_squared("depthwise", alpha) * 1e6 / _thin_macs(alpha)
+
+
+def _thin_macs(alpha: float) -> int:
+    from lightnets import create_model, profile
+    return profile(create_model("mobilenet_v1", width_mult=alpha)).macs
+
+
 q5 = Question(
     name="lesson01.q5",
-    prompt="MobileNetV1 at α = 0.25 costs more than α² × the full model. How many million "
-    "Mult-Adds of that excess do the depthwise layers contribute? (Use profile(...).by_type: "
-    "the type's Mult-Adds at α = 0.25 minus α² times the type's Mult-Adds at α = 1.)",
+    prompt="MobileNetV1 at α = 0.25 costs more than α² × the full model's Mult-Adds. What "
+    "percentage of the α = 0.25 model's own Mult-Adds is that excess (all layer types together)?",
     checker=numeric(
-        lambda: _excess_over_alpha_squared("depthwise"),
-        rel_tol=1e-4,
+        _excess_share_percent,
+        rel_tol=1e-3,
+        percent=True,
         mistakes=[
-            (
-                lambda: 0.0,
-                "only the pointwise layers (αM·αN) scale exactly by α²; eq. 6's depthwise "
-                "term D_K·D_K·αM·D_F·D_F is linear in α, so it leaves an excess",
-            ),
-            (
-                lambda: _excess_over_alpha_squared("standard"),
-                "that is the stem's excess (a standard conv with 3 fixed input channels, so also "
-                "linear in α); the question asks for the depthwise layers",
-            ),
+            (lambda: _excess_share_percent(of="full"),
+             "that divides by the full model's Mult-Adds; the question asks what share of the "
+             "thin (α = 0.25) model is excess"),
+            (lambda: _excess_share_percent(of="alpha2"),
+             "that divides by α² × the full model (what the model would cost if everything "
+             "scaled as α²); divide by what the thin model actually costs"),
+            (_depthwise_share_percent,
+             "that is the depthwise layers' excess alone; the stem and the FC layer are also "
+             "linear in α and add to it"),
+            (lambda: 0.0,
+             "only the pointwise layers scale exactly by α²; the depthwise, stem and FC terms are "
+             "linear in α, so there is an excess"),
         ],
     ),
     hints=[
-        "profile(create_model('mobilenet_v1', width_mult=0.25)).by_type['depthwise']",
-        "Subtract 0.25 ** 2 * profile(create_model('mobilenet_v1')).by_type['depthwise'], "
-        "then divide by 1e6.",
+        "profile(create_model('mobilenet_v1', width_mult=0.25)).macs is the thin model's cost.",
+        "Excess = thin − 0.25 ** 2 × full; divide by thin and multiply by 100.",
     ],
-    solution_code="thin = profile(create_model('mobilenet_v1', width_mult=0.25)).by_type\n"
-    "full = profile(create_model('mobilenet_v1')).by_type\n"
-    "answer = (thin['depthwise'] - 0.25 ** 2 * full['depthwise']) / 1e6",
+    solution_code="thin = profile(create_model('mobilenet_v1', width_mult=0.25)).macs\n"
+    "full = profile(create_model('mobilenet_v1')).macs\n"
+    "answer = 100 * (thin - 0.25 ** 2 * full) / thin",
 )

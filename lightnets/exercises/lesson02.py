@@ -101,7 +101,7 @@ def _warped(n: int = 30, seed: int = 3) -> float:
 
 q4 = Question(
     name="lesson02.q4",
-    prompt="Predict, then run: lift the spiral into n = 30 dimensions with "
+    prompt="Predict, then check: lift the spiral into n = 30 dimensions with "
            "manifold.random_embedding(30, seed=3) and apply a ReLU. What share of the spiral's "
            "points is lost (no decoder could recover them)? A number between 0 and 1.",
     checker=numeric(_lost, mistakes=[
@@ -114,4 +114,28 @@ q4 = Question(
         'T = manifold.random_embedding(30, seed=3)\n'
         'answer = manifold.lost_fraction(manifold.spiral(), T)'
     ),
+)
+
+
+q5 = Question(
+    name="lesson02.q5",
+    prompt="In §6 the ReLU's uint8 error is largest on the batch whose largest ReLU output is the "
+           "largest, although its 99.9th percentile is about the same as the other batches'. Which "
+           "explanation fits? Answer with one of: 'one rare large value', 'larger values overall', "
+           "'clipping at 6', 'chance'.",
+    checker=choice(
+        lambda: "one rare large value",
+        {
+            "larger values overall": "the 99.9th percentiles of the four batches hardly differ: "
+            "almost every value is alike; only the single largest one differs, and min-max "
+            "calibration sets the uint8 step from it (step = largest / 255)",
+            "clipping at 6": "clipping at 6 is ReLU6's, and its error barely moves between "
+            "batches; the ReLU has no clip, its range runs up to its largest output",
+            "chance": "rounding errors of ten thousand values average out; the error follows the "
+            "step, step = largest / 255, which one rare value sets",
+        },
+    ),
+    hints=["Compare the uint8 step of each batch with its largest ReLU output.",
+           "Min-max calibration: step = largest / 255. How many values set the largest?"],
+    solution_code='answer = "one rare large value"',
 )

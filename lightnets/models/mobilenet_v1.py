@@ -25,11 +25,12 @@ class Layer(NamedTuple):
     input_size: int  # side of the layer's input at 224 px
 
 
-# Table 1, "MobileNet Body Architecture", in the paper's columns (Type / Stride, Filter Shape,
-# Input Size), with the "5×" row written out. Misprint: the paper gives the last depthwise layer
-# (input 7×7×1024) stride 2, yet its output, the next row's input, is still 7×7, and the 7×7
-# average pool after it needs a 7×7 map. Stride 1 is the only reading consistent with the sizes,
-# and it is what the reference implementations (TF-slim, timm) use.
+# Table 1, "MobileNet Body Architecture" (arXiv:1704.04861v1, the paper's only arXiv version), in
+# the paper's columns (Type / Stride, Filter Shape, Input Size), with the "5×" row written out.
+# Misprint: the paper gives the last depthwise layer (input 7×7×1024) stride 2, yet its output,
+# the next row's input, is still 7×7, and the 7×7 average pool after it needs a 7×7 map. Stride 1
+# is the only reading consistent with the sizes, and it is what the reference implementations
+# (TF-slim, timm) use.
 TABLE_1 = (
     Layer("conv", 2, (3, 3, 3, 32), 224),
     Layer("dw", 1, (3, 3, 32), 112),
@@ -62,14 +63,32 @@ class LayerTypeShare(NamedTuple):
     params_percent: float
 
 
-# Table 2, "Resource per layer type", keyed by lightnets.cost's layer kinds (Conv 1×1, Conv DW
-# 3×3, Conv 3×3, Fully Connected). Misprint: the Conv 3×3 row's 1.19% Mult-Adds is 1.91% (the
-# stem's 112·112·3·3·3·32 = 10.8 M of 568.7 M); with 1.19 the column sums to 99.29%.
+# Table 2, "Resource per layer type" (arXiv:1704.04861v1), keyed by lightnets.cost's layer kinds
+# (Conv 1×1, Conv DW 3×3, Conv 3×3, Fully Connected). Misprint: the Conv 3×3 row's 1.19%
+# Mult-Adds is 1.91% (the stem's 112·112·3·3·3·32 = 10.8 M of 568.7 M); with 1.19 the column sums
+# to 99.29%.
 TABLE_2 = {
     "pointwise": LayerTypeShare(94.86, 74.59),
     "depthwise": LayerTypeShare(3.06, 1.06),
     "standard": LayerTypeShare(1.19, 0.02),
     "linear": LayerTypeShare(0.18, 24.33),
+}
+
+
+class LayerCost(NamedTuple):
+    mult_adds_millions: float
+    params_millions: float
+
+
+# Table 3, "Resource usage for modifications to standard convolution" (arXiv:1704.04861v1): one
+# internal layer with D_K = 3, M = N = 512, D_F = 14, each row adding its change to the row above
+# (the resolution multiplier ρ = 0.714 is a 160-px input: D_F = 10). Parameters count the
+# convolutions' weights, as in Table 2.
+TABLE_3 = {
+    "Convolution": LayerCost(462, 2.36),
+    "Depthwise Separable Conv": LayerCost(52.3, 0.27),
+    "α = 0.75": LayerCost(29.6, 0.15),
+    "ρ = 0.714": LayerCost(15.1, 0.15),
 }
 
 

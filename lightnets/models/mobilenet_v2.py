@@ -43,7 +43,18 @@ TABLE_4 = (
     Result("MobileNetV2 (1.4)", 74.7, 6.9, 585, 143),
 )
 
-# Table 2 in the paper's columns (Input, Operator, t, c, n, s).
+# Table 3, the last row ("max") of "The max number of channels/memory (in Kb) that needs to be
+# materialized at each spatial resolution for different architectures" (arXiv:1801.04381v4; 16-bit
+# activations, ShuffleNet 2x with g = 3): the peak activation memory in Kb (1 Kb = 1000 bytes, as
+# lightnets.memory counts) during inference. MobileNetV2's 400K assumes §5.1's trick also for the
+# first layer (the stem streamed into the first block).
+TABLE_3 = {
+    "MobileNetV1": 1600,
+    "MobileNetV2": 400,
+    "ShuffleNet (2x, g=3)": 600,
+}
+
+# Table 2 (arXiv:1801.04381v4) in the paper's columns (Input, Operator, t, c, n, s).
 TABLE_2 = (
     Row(224, "conv2d", None, 32, 1, 2),
     Row(112, "bottleneck", 1, 16, 1, 1),
