@@ -4,6 +4,7 @@ EfficientNet-Lite models in the notebook."""
 import pytest
 
 import lightnets
+import lightnets.plots
 from lightnets.cost import cost_plan, mbconv_network_plan
 from lightnets.experiments import scaling as experiment
 from lightnets.models.efficientnet import LITE_VARIANTS, efficientnet_lite_plan
@@ -72,3 +73,22 @@ def test_lite_plan_cost_equals_profile_of_the_built_model(name):
     built = lightnets.profile(lightnets.create_model(f"efficientnet_{name}"),
                               (1, 3, v.resolution, v.resolution))
     assert (planned.macs, planned.params) == (built.macs, built.params)
+
+
+def test_live_beside_saved_reads_at_its_size_with_a_title_and_no_overlapping_text():
+    # The checks tests/test_figures.py applies to every lesson figure, on the figure lesson 04
+    # draws for its live run (the saved run's own rows beside a live run of the same names).
+    import matplotlib.pyplot as plt
+    from test_figures import overlaps
+
+    saved = experiment.load_results()["runs"]
+    live = [{**row, "val_accuracy": 0.25} for row in saved if row["name"] in
+            ("base", "depth_phi1", "width_phi1", "resolution_phi1", "compound_phi1")]
+    fig, _ = lightnets.plots.live_beside_saved(live, saved, chance=0.25)
+    try:
+        width, height = fig.get_size_inches() * fig.dpi
+        assert 300 <= width <= 1200 and 150 <= height <= 1200, (width, height)
+        assert fig.axes[0].get_title().strip()
+        assert not overlaps(fig)
+    finally:
+        plt.close(fig)
