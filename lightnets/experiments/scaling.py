@@ -332,15 +332,25 @@ def seed_summary(results_list: Sequence[dict]) -> dict:
 
 
 def run_live(directory, phi: float = 1, training: Optional[dict] = None,
-             coefficients: tuple = GRID[0],
-             seed: int = 0, progress: bool = False) -> list:
-    """A small subset re-run live (the notebook's ``RUN_LIVE``): the base and each kind at one φ,
-    compound with ``coefficients``, under ``training`` (defaults: the experiment's). Returns
-    rows."""
+             coefficients: tuple = GRID[0], seed: int = 0, progress: bool = False,
+             kinds: Sequence[str] = KINDS, task: str = "stripes",
+             base: Optional[dict] = None) -> list:
+    """A small subset re-run live (lesson 04's live experiment): the base, then each of ``kinds``
+    at one φ (compound with ``coefficients``), on ``task``'s data, under ``training`` (defaults:
+    the experiment's). The same :func:`train_run` as the full experiment, so a row here and a row
+    of the saved results describe the same network. Returns the rows."""
+    from lightnets._checks import check_choice
+
+    kinds = tuple(kinds)
+    for kind in kinds:
+        check_choice("kinds", kind, KINDS)
     directory = Path(directory)
     training = {**TRAINING, **(training or {})}
-    datasets = Datasets(training["train_size"], training["val_size"], seed)
-    runs = single_dimension_runs((phi,)) + compound_runs(coefficients, (phi,))
+    datasets = Datasets(training["train_size"], training["val_size"], seed, task=task)
+    runs = [run for run in single_dimension_runs((phi,), base)
+            if run.kind == "base" or run.kind in kinds]
+    if "compound" in kinds:
+        runs += compound_runs(coefficients, (phi,), base)
     return [train_run(run, directory, datasets, training, seed, progress) for run in runs]
 
 

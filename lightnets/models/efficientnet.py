@@ -74,7 +74,8 @@ VARIANTS = {
     "b7": Variant(2.0, 3.1, 600, 0.5, 1e-3, 0.01),
 }
 
-# Table 2: the paper's parameters (millions) and FLOPS (billions) of each variant.
+# Table 2: the paper's parameters (millions) and FLOPS (billions) of each variant
+# (arXiv:1905.11946v5, as every result table below; the paper writes FLOPS for these counts).
 TABLE_2 = {
     "b0": (5.3, 0.39), "b1": (7.8, 0.70), "b2": (9.2, 1.0), "b3": (12, 1.8),
     "b4": (19, 4.2), "b5": (30, 9.9), "b6": (43, 19), "b7": (66, 37),
@@ -93,8 +94,9 @@ class ScaledResult(NamedTuple):
     top1_percent: float
 
 
-# Table 3, "Scaling Up MobileNets and ResNet": each network scaled to about the same FLOPS one
-# dimension at a time, or by all three. The paper has no depth-scaled MobileNetV1 row.
+# Table 3, "Scaling Up MobileNets and ResNet" (arXiv:1905.11946v5): each network scaled to about
+# the same FLOPS one dimension at a time, or by all three. The paper has no depth-scaled
+# MobileNetV1 row.
 TABLE_3 = {
     "MobileNetV1": (
         ScaledResult("baseline", "", 0.6, 70.6),
@@ -118,7 +120,8 @@ TABLE_3 = {
     ),
 }
 
-# Table 7, the B0 models of Fig. 7 and 8, scaled one dimension at a time or compound.
+# Table 7 (arXiv:1905.11946v5), the B0 models of Fig. 7 and 8, scaled one dimension at a time or
+# compound.
 TABLE_7 = (
     ScaledResult("baseline", "", 0.4, 77.3),
     ScaledResult("depth", "d=4", 1.8, 79.0),

@@ -41,6 +41,7 @@ from lightnets.plots.imagenet import photo_predictions
 from lightnets.plots.multipliers import cost_vs_multipliers
 from lightnets.plots.scaling import (accuracy_vs_macs, compound_curve, images_by_resolution,
                                      macs_by_scaling_kind)
+from lightnets.plots.scaling import live_beside_saved  # lesson 04's live run
 from lightnets.plots.search import netadapt_path, reward_curves, search_plane
 from lightnets.plots.speed import (connectivity, connectivity_panels, deploy_bars,
                                    guideline_panels, load_result, macs_by_block,
@@ -60,6 +61,7 @@ __all__ = [
     "se_block_diagram", "last_stage_diagram", "scaling_diagram", "block_layers",
     "residual_diagram", "cam_diagram",  # diagrams
     "compound_curve", "macs_by_scaling_kind", "accuracy_vs_macs", "images_by_resolution",
+    "live_beside_saved",  # lesson 04's live run
     "accuracy_vs_cost", "pareto_front",  # tradeoff
     "cam_grid", "pointing_game_bars",  # lesson 05
     "photo_predictions",  # lessons 00, 05: real photos

@@ -8,7 +8,7 @@ from matplotlib.ticker import FuncFormatter
 from lightnets.plots._finish import finish
 
 __all__ = ["SCALING_COLOURS", "compound_curve", "macs_by_scaling_kind", "accuracy_vs_macs",
-           "images_by_resolution"]
+           "images_by_resolution", "live_beside_saved"]
 
 SCALING_COLOURS = {"depth": "tab:blue", "width": "tab:orange", "resolution": "tab:green",
                    "compound": "tab:red"}
@@ -107,6 +107,34 @@ def accuracy_vs_macs(curves: dict, grid: list = (), title: str = "Scaling a tiny
     ax.xaxis.set_minor_formatter(plain)
     ax.tick_params(axis="x", which="minor", labelsize=7)
     finish(fig, ax, "multiply-accumulates (M, log scale)", "validation accuracy", title, 8, "both")
+    return fig, data
+
+
+def live_beside_saved(live: list, saved: list, chance: float = None,
+                      title: str = "A tiny live run beside the saved full run"):
+    """Validation accuracy of each run of a live, small re-run (``live``: rows of
+    :func:`lightnets.experiments.scaling.run_live`) beside the same run in the saved results
+    (``saved``: their ``runs``), one pair of bars per run, each bar labelled with its value;
+    ``chance`` (e.g. 1/4 for four classes) as a dotted line. ``data`` holds the values drawn."""
+    import numpy as np
+
+    by_name = {row["name"]: row for row in saved}
+    missing = [row["name"] for row in live if row["name"] not in by_name]
+    if missing:
+        raise ValueError(f"saved has no run named {missing}; saved runs: {sorted(by_name)}")
+    names = [row["name"] for row in live]
+    data = {"name": names, "live": [row["val_accuracy"] for row in live],
+            "saved": [by_name[name]["val_accuracy"] for name in names]}
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    x = np.arange(len(names))
+    for offset, key, colour in ((-0.2, "saved", "tab:grey"), (0.2, "live", "tab:green")):
+        bars = ax.bar(x + offset, data[key], width=0.4, color=colour, label=f"{key} run")
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    if chance is not None:
+        ax.axhline(chance, color="black", ls=":", lw=1, label=f"chance ({chance:g})")
+    ax.set_xticks(x, names)
+    ax.set_ylim(0, 1.08)
+    finish(fig, ax, "run", "validation accuracy", title, 8)
     return fig, data
 
 
