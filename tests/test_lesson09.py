@@ -88,7 +88,7 @@ def test_evolve_rejects_bad_knobs_naming_them(kwargs, name):
 
 
 def test_search_candidates_figure_draws_every_candidate_and_the_front():
-    from lightnets.plots.search import search_candidates
+    from lightnets.plots import search_candidates
 
     candidates = [_candidate(0, 1e5, 0.5), _candidate(1, 2e5, 0.7), _candidate(2, 3e5, 0.6)]
     fig, data = search_candidates(candidates, target_macs=2e5, w=-0.07)
