@@ -375,13 +375,25 @@ def peaks(maps: torch.Tensor) -> torch.Tensor:
     return torch.stack([chosen // width, chosen % width], 1)
 
 
+# The pointing game's tolerance (Zhang et al., ECCV 2016, arXiv:1608.00507v1): a peak up to 15 px
+# off the object counts, on PASCAL VOC and COCO images of about 500 px a side (3 % of the side).
+POINTING_TOLERANCE_PX, POINTING_IMAGE_SIDE_PX = 15, 500
+
+
+def pointing_tolerance(resolution: int) -> int:
+    """Zhang et al.'s tolerance scaled to images of ``resolution`` px: the same share of the
+    side (:data:`POINTING_TOLERANCE_PX` of :data:`POINTING_IMAGE_SIDE_PX`), rounded."""
+    check_int("resolution", resolution, low=1)
+    return round(POINTING_TOLERANCE_PX * resolution / POINTING_IMAGE_SIDE_PX)
+
+
 def pointing_game(maps: torch.Tensor, masks: torch.Tensor, tolerance: int = 0) -> torch.Tensor:
     """For each image, does the map's peak (see :func:`peaks`) fall on the object? Returns an (N,)
     bool tensor. This is the pointing game of Zhang et al. 2016, "Top-down Neural Attention by
     Excitation Backprop".
 
     ``tolerance`` (pixels) counts a peak within that distance of the mask (a square neighbourhood)
-    as a hit, as the paper's 15 px at 224 px does.
+    as a hit, as the paper's 15 px on its ~500 px images do (:func:`pointing_tolerance`).
     """
     _check_maps(maps)
     if not isinstance(masks, torch.Tensor):

@@ -45,7 +45,8 @@ q1 = Question(
 
 q2 = Question(
     name="lesson00.q2",
-    prompt="MobileNetV1's Mult-Adds at 128 px, in millions (Table 7 prints 186).",
+    prompt="MobileNetV1's Mult-Adds at 128 px (α = 1), in millions. Count them, then compare "
+           "with the 128 px row of MobileNetV1's Table 7 (arXiv v1).",
     checker=numeric(
         lambda: _mobilenet_v1_macs_millions(128),
         rel_tol=1e-3,
@@ -113,7 +114,7 @@ def _check_gray_top1(answer):
 
 q4 = Question(
     name="lesson00.q4",
-    prompt="Predict first, then check: make chelsea gray (the mean of its three channels, "
+    prompt="Predict, then check: make chelsea gray (the mean of its three channels, "
            "rounded to uint8) and ask the pretrained efficientnet_lite0 again. Which class is "
            "its top-1 now? (imagenet.predict repeats a gray photo into three equal channels.)",
     checker=_check_gray_top1,

@@ -44,6 +44,17 @@ TABLE_B1 = (
     Row(7, "pooling, FC", None, 1, "k", 1, 1),
 )
 
+class Table1Row(NamedTuple):
+    params_millions: float
+    mult_adds_millions: float
+    top1_percent: float  # ImageNet
+    pixel1_ms: float  # latency on a Pixel 1 phone, batch 1
+
+
+# Table 1, "Performance Results on ImageNet Classification", the searched network's row as the
+# CVPR 2019 paper (= arXiv:1807.11626v3) prints it; v1 (July 2018) reported an earlier model.
+TABLE_1 = {"MnasNet-A1": Table1Row(3.9, 312, 75.2, 78)}
+
 # The paper trains with TF's BatchNorm decay 0.9997, which is PyTorch momentum 1 - 0.9997.
 BN = dict(bn_eps=1e-5, bn_momentum=1 - 0.9997)
 

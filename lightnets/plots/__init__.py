@@ -42,7 +42,7 @@ from lightnets.plots.multipliers import cost_vs_multipliers
 from lightnets.plots.scaling import (accuracy_vs_macs, compound_curve, images_by_resolution,
                                      macs_by_scaling_kind)
 from lightnets.plots.scaling import live_beside_saved  # lesson 04's live run
-from lightnets.plots.search import netadapt_path, reward_curves, search_plane
+from lightnets.plots.search import netadapt_path, reward_curves, search_candidates, search_plane
 from lightnets.plots.speed import (connectivity, connectivity_panels, deploy_bars,
                                    guideline_panels, load_result, macs_by_block,
                                    macs_by_block_bars, pareto_panels, squeezenet_sweeps,
@@ -71,7 +71,7 @@ __all__ = [
     "connectivity", "connectivity_panels", "squeezenet_variant", "squeezenet_sweeps",
     "macs_by_block", "macs_by_block_bars", "guideline_panels", "deploy_bars", "pareto_panels",
     "load_result",  # lesson 08
-    "reward_curves", "search_plane", "netadapt_path",  # lesson 09
+    "reward_curves", "search_plane", "netadapt_path", "search_candidates",  # lesson 09
     "plot_auc_comparison", "plot_ablation", "plot_robustness", "embedding_points",
     "plot_embeddings",  # lesson 11
 ]

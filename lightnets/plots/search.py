@@ -8,7 +8,7 @@ import numpy as np
 
 from lightnets import search
 
-__all__ = ["reward_curves", "search_plane", "netadapt_path"]
+__all__ = ["reward_curves", "search_plane", "netadapt_path", "search_candidates"]
 
 
 def reward_curves(accuracy: float = 0.75, target_ms: float = 75.0,
@@ -71,9 +71,10 @@ def search_plane(points: Sequence[dict]):
     return fig, data
 
 
-def netadapt_path(result: dict):
+def netadapt_path(result: dict, source: str = "saved run"):
     """NetAdapt's path: every step's proposals (grey) and the chosen one (line), table latency
-    against holdout accuracy after the short fine-tune; the latency target dashed."""
+    against holdout accuracy after the short fine-tune; the latency target dashed. ``source``
+    says in the title where the run was made (its look-up table was timed there)."""
     path = result["path"]
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for step in path[1:]:
@@ -92,8 +93,47 @@ def netadapt_path(result: dict):
     ax.invert_xaxis()
     ax.set_xlabel("latency from the look-up table (ms per batch of 32), shrinking →")
     ax.set_ylabel("holdout accuracy after short fine-tune")
-    ax.set_title("NetAdapt on this CPU: one layer cut per step")
+    ax.set_title(f"NetAdapt, {source}: one layer cut per step")
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig, {"latency_ms": x, "holdout_accuracy": y}
+
+
+def search_candidates(candidates: Sequence, target_macs: float, w: float):
+    """A live search's candidates (:func:`lightnets.tiny_search.evolve`) on the MACs / accuracy
+    plane: numbered in training order, the Pareto front joined, the best reward starred, and the
+    curve of equal reward through it (``ACC = R · (MACs / T)^−w``), the target T dashed."""
+    from lightnets.tiny_search import pareto_front
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    x = [c.macs / 1e6 for c in candidates]
+    y = [c.accuracy for c in candidates]
+    colours = ["0.55" if c.parent is None else "C0" for c in candidates]
+    ax.scatter(x, y, c=colours, s=22, zorder=3)
+    for c, xi, yi in zip(candidates, x, y):
+        ax.annotate(str(c.index), (xi, yi), xytext=(4, 3), textcoords="offset points",
+                    fontsize=7)
+    front = pareto_front(candidates)
+    ax.plot([c.macs / 1e6 for c in front], [c.accuracy for c in front], "-", color="C2",
+            lw=1, zorder=2, label="Pareto front (no other is cheaper and as accurate)")
+    best = max(candidates, key=lambda c: c.reward)
+    grid = np.linspace(min(x) * 0.9, max(x) * 1.1, 100)
+    target = target_macs / 1e6
+    equal = [best.reward * (m / target) ** -w for m in grid]  # soft constraint: α = β = w
+    ax.plot(grid, equal, ":", color="C3", lw=1, label=f"equal reward to the best, w = {w:g}")
+    ax.scatter([best.macs / 1e6], [best.accuracy], marker="*", s=160, color="C3", zorder=4,
+               label="best reward")
+    ax.scatter([], [], color="0.55", s=22, label="random start")
+    ax.scatter([], [], color="C0", s=22, label="mutation of a good parent")
+    ax.axvline(target, color="grey", ls="--", lw=1)
+    ax.annotate(f"T = {target:g} M", (target, max(y)), xytext=(4, 0), textcoords="offset points",
+                fontsize=8, color="grey")
+    ax.set_xlabel("multiply-adds (millions), counted")
+    ax.set_ylabel("held-out accuracy after the short training")
+    ax.set_title("A live search: every candidate trained, measured and scored")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig, {"macs_millions": x, "accuracy": y, "front": [c.index for c in front],
+                 "best": best.index}
