@@ -40,8 +40,7 @@ from lightnets.plots.filters import separable_filters
 from lightnets.plots.imagenet import photo_predictions
 from lightnets.plots.multipliers import cost_vs_multipliers
 from lightnets.plots.scaling import (accuracy_vs_macs, compound_curve, images_by_resolution,
-                                     macs_by_scaling_kind)
-from lightnets.plots.scaling import live_beside_saved  # lesson 04's live run
+                                     live_beside_saved, macs_by_scaling_kind)
 from lightnets.plots.search import netadapt_path, reward_curves, search_candidates, search_plane
 from lightnets.plots.speed import (connectivity, connectivity_panels, deploy_bars,
                                    guideline_panels, load_result, macs_by_block,
