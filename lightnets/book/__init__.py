@@ -172,7 +172,7 @@ def glossary_page(lessons: list) -> str:
         number = page.split("_")[0]
         for term, definition in entries:
             rows.append((_sort_key(term), term.replace("**", ""), definition,
-                         f"[lesson {number}]({page}.ipynb#glossary)"))
+                         f"[lesson {number}]({page}.ipynb#Glossary)"))
     lines = ["# Glossary", "",
              "Every lesson ends with a glossary of the terms it teaches; here they are together, "
              "in alphabetical order. A term taught in two lessons appears twice, each definition "

@@ -18,8 +18,10 @@ extensions = ["myst_nb"]
 nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "deflist"]
-# Anchors for headings, so that the glossary can link to each lesson's "Glossary" section.
+# Anchors for headings, so that the glossary can link to each lesson's "Glossary" section, named
+# as JupyterLab names them, so that a lesson's links to its own sections work in both.
 myst_heading_anchors = 2
+myst_heading_slug_func = "lightnets.book.slugs.jupyter_slug"
 # The lessons write display math inside paragraphs ("costs\n$$D_K \cdot ...$$\nand ...").
 myst_dmath_double_inline = True
 exclude_patterns = ["locale", ".doctrees", ".jupyter_execute", "**/.ipynb_checkpoints"]

@@ -32,6 +32,7 @@ MYST_SETTINGS = {
     "myst_enable_extensions": ["dollarmath", "amsmath", "deflist"],
     "myst_dmath_double_inline": True,
     "myst_heading_anchors": 2,
+    "myst_heading_slug_func": "lightnets.book.slugs.jupyter_slug",
     "report_level": 5,
     "halt_level": 5,
 }
@@ -388,7 +389,7 @@ def glossary_page(lessons: list, lang: str) -> str:
     rows = []
     for page, nb in lessons:
         number = page.split("_")[0]
-        link = f"[{words['lesson'].format(number=number)}]({page}.ipynb#glossary)"
+        link = f"[{words['lesson'].format(number=number)}]({page}.ipynb#Glossary)"
         for english, translated, definition, done in translated_glossary(nb, page, lang):
             shown = english if not done or translated == english else f"{translated} ({english})"
             note = "" if done else f" {words['untranslated']}"
