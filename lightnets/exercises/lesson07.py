@@ -43,21 +43,18 @@ q1 = Question(
 
 
 def _compression_ratio() -> float:
-    import lightnets
+    from lightnets.cost.densenet import densenet_bc_cost
 
-    plain = lightnets.profile(
-        lightnets.create_model("densenet_bc", compression=1.0), (1, 3, 32, 32)
-    )
-    bc = lightnets.profile(lightnets.create_model("densenet_bc", compression=0.5), (1, 3, 32, 32))
-    return bc.macs / plain.macs
+    return densenet_bc_cost(100, 12, 0.5).macs / densenet_bc_cost(100, 12, 1.0).macs
 
 
 q2 = Question(
     name="lesson07.q2",
     prompt=(
         "DenseNet-BC (L = 100, k = 12) on 32×32: what fraction of the MACs of the same network "
-        "without compression (θ = 1) does it cost? Measure both with lightnets.profile "
-        "(create_model('densenet_bc', compression=...)) and answer the ratio bc / plain."
+        "without compression (θ = 1) does it cost? Compute both with the closed form "
+        "densenet_bc_cost(100, 12, compression) (§3 showed it equals lightnets.profile) and "
+        "answer the ratio bc / plain."
     ),
     checker=numeric(
         _compression_ratio,
@@ -74,13 +71,12 @@ q2 = Question(
         ],
     ),
     hints=[
-        "profile(model, (1, 3, 32, 32)).macs for each model.",
+        "densenet_bc_cost(100, 12, theta).macs for theta = 1.0 and 0.5.",
         "Block 1 runs before any transition, so compression cannot change its cost.",
     ],
     solution_code=(
-        "plain = lightnets.profile(lightnets.create_model('densenet_bc', compression=1.0), "
-        "(1, 3, 32, 32))\nbc = lightnets.profile(lightnets.create_model('densenet_bc'), "
-        "(1, 3, 32, 32))\nanswer = bc.macs / plain.macs"
+        "plain, bc = densenet_bc_cost(100, 12, 1.0), densenet_bc_cost(100, 12, 0.5)\n"
+        "answer = bc.macs / plain.macs"
     ),
 )
 
@@ -134,7 +130,7 @@ q3 = Question(
 
 # What the notebook has defined when its solution cells run (tests run the solutions in it too).
 NOTEBOOK_CONTEXT = (
-    "from lightnets.cost.densenet import dense_layer_cost\n"
+    "from lightnets.cost.densenet import dense_layer_cost, densenet_bc_cost\n"
     "from lightnets.experiments import early_exit as experiment\n"
     "results = experiment.load_results()\n"
     "runs = {(r['seed'], r['name']): r for r in results['runs']}"
