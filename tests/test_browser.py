@@ -60,8 +60,9 @@ def _expected(notebook: str, values: list) -> dict:
         return {"images": [lw.render_compound_plot(*values)],
                 "html": [lw.render_compound(*values)]}
     if notebook.startswith("07"):
-        from lightnets.widgets.densenet import render_growth_depth
-        return {"images": [], "html": [render_growth_depth(*values)]}
+        from lightnets.widgets.densenet import render_growth_depth, render_growth_depth_plot
+        return {"images": [render_growth_depth_plot(*values)],
+                "html": [render_growth_depth(*values)]}
     raise AssertionError(f"no expectation for {notebook}")
 
 

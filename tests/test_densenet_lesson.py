@@ -327,10 +327,12 @@ def test_lesson07_exercises_accept_their_solutions_and_explain_mistakes():
     assert not lesson07.q1.check(____)
     assert lesson07.q1.check(96)
     assert "k₀" in lesson07.q1.check(72).message
-    assert lesson07.q3.check(87) and "86.4" in lesson07.q3.check(86).message
+    assert lesson07.q3.check(231) and "230.4" in lesson07.q3.check(230).message
+    assert "k = 12" in lesson07.q3.check(87).message
     assert lesson07.q2.check(lesson07._compression_ratio())
     assert "θ" in lesson07.q2.check(0.5).message
     assert lesson07.q4.check(lesson07._exit1_share())
+    assert "τ = 0.9" in lesson07.q4.check(lesson07._exit1_share(0.9)).message
     assert math.isclose(lesson07._bottleneck_break_even(), 87)
 
 

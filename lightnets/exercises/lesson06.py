@@ -101,7 +101,7 @@ def _fc_share_ratio() -> float:
 
 q4 = Question(
     name="lesson06.q4",
-    prompt="Predict, then run: how many million operations does ptflops (pytorch backend, "
+    prompt="Predict, then check: how many million operations does ptflops (pytorch backend, "
            "`tool_counts` key 'ptflops') count for the ReLUs of mobilenet_v1 at 224 px?",
     checker=numeric(_ptflops_relu_millions, rel_tol=1e-3, mistakes=[
         (_relu_elements_millions,

@@ -43,21 +43,18 @@ q1 = Question(
 
 
 def _compression_ratio() -> float:
-    import lightnets
+    from lightnets.cost.densenet import densenet_bc_cost
 
-    plain = lightnets.profile(
-        lightnets.create_model("densenet_bc", compression=1.0), (1, 3, 32, 32)
-    )
-    bc = lightnets.profile(lightnets.create_model("densenet_bc", compression=0.5), (1, 3, 32, 32))
-    return bc.macs / plain.macs
+    return densenet_bc_cost(100, 12, 0.5).macs / densenet_bc_cost(100, 12, 1.0).macs
 
 
 q2 = Question(
     name="lesson07.q2",
     prompt=(
         "DenseNet-BC (L = 100, k = 12) on 32×32: what fraction of the MACs of the same network "
-        "without compression (θ = 1) does it cost? Measure both with lightnets.profile "
-        "(create_model('densenet_bc', compression=...)) and answer the ratio bc / plain."
+        "without compression (θ = 1) does it cost? Compute both with the closed form "
+        "densenet_bc_cost(100, 12, compression) (§3 showed it equals lightnets.profile) and "
+        "answer the ratio bc / plain."
     ),
     checker=numeric(
         _compression_ratio,
@@ -74,13 +71,12 @@ q2 = Question(
         ],
     ),
     hints=[
-        "profile(model, (1, 3, 32, 32)).macs for each model.",
+        "densenet_bc_cost(100, 12, theta).macs for theta = 1.0 and 0.5.",
         "Block 1 runs before any transition, so compression cannot change its cost.",
     ],
     solution_code=(
-        "plain = lightnets.profile(lightnets.create_model('densenet_bc', compression=1.0), "
-        "(1, 3, 32, 32))\nbc = lightnets.profile(lightnets.create_model('densenet_bc'), "
-        "(1, 3, 32, 32))\nanswer = bc.macs / plain.macs"
+        "plain, bc = densenet_bc_cost(100, 12, 1.0), densenet_bc_cost(100, 12, 0.5)\n"
+        "answer = bc.macs / plain.macs"
     ),
 )
 
@@ -97,41 +93,51 @@ def _bottleneck_break_even(k: int = 12) -> int:
 q3 = Question(
     name="lesson07.q3",
     prompt=(
-        "With k = 12, a basic dense layer is one 3×3 conv (c → k); DenseNet-B's is a 1×1 conv "
-        "(c → 4k) then a 3×3 conv (4k → k). What is the smallest input width c (an integer) "
-        "for which the bottleneck layer needs fewer MACs?"
+        "ImageNet's DenseNet-121 grows by k = 32. A basic dense layer is one 3×3 conv (c → k); "
+        "DenseNet-B's is a 1×1 conv (c → 4k) then a 3×3 conv (4k → k). What is the smallest "
+        "input width c (an integer) for which the bottleneck layer needs fewer MACs?"
     ),
     checker=numeric(
-        _bottleneck_break_even,
+        lambda: _bottleneck_break_even(32),
         mistakes=[
             (
-                lambda: 86,
-                "at c = 86 the bottleneck still costs more: 9·c·k > 4k·c + 36k² needs c > 86.4",
+                lambda: _bottleneck_break_even(32) - 1,
+                "at that c the bottleneck still costs more: 9·c·k > 4k·c + 36k² needs "
+                "c > 7.2k = 230.4",
             ),
-            (lambda: 48, "4k = 48 is the bottleneck's width, not where it starts to pay"),
             (
-                lambda: 108,
+                lambda: _bottleneck_break_even(12),
+                "that is the break-even for CIFAR's k = 12 (c > 7.2 · 12); here k = 32",
+            ),
+            (lambda: 4 * 32, "4k = 128 is the bottleneck's width, not where it starts to pay"),
+            (
+                lambda: 9 * 32,
                 "9k is the 3×3 conv's MACs per input channel; solve 9ck > 4kc + 36k² for c",
             ),
         ],
     ),
     hints=[
         "Per output pixel: 3×3 alone costs 9·c·k; bottleneck costs c·4k + 9·4k·k.",
-        "9ck > 4ck + 36k² ⇔ c > 36k/5.",
+        "9ck > 4ck + 36k² ⇔ c > 36k/5; or try c = 1, 2, … with dense_layer_cost(c, 32, 1).",
     ],
-    solution_code='answer = math.floor(36 * 12 / 5) + 1  # c > 7.2k = 86.4',
+    solution_code=(
+        "answer = next(c for c in range(1, 1000)\n"
+        "              if dense_layer_cost(c, 32, 1)[1]\n"
+        "              < dense_layer_cost(c, 32, 1, bottleneck=False)[1])"
+    ),
 )
 
 
 # What the notebook has defined when its solution cells run (tests run the solutions in it too).
 NOTEBOOK_CONTEXT = (
+    "from lightnets.cost.densenet import dense_layer_cost, densenet_bc_cost\n"
     "from lightnets.experiments import early_exit as experiment\n"
     "results = experiment.load_results()\n"
     "runs = {(r['seed'], r['name']): r for r in results['runs']}"
 )
 
 
-def _exit1_share(tau: float = 0.9, seed: int = 0) -> float:
+def _exit1_share(tau: float = 0.5, seed: int = 0) -> float:
     from lightnets import early_exit
     from lightnets.experiments import early_exit as experiment
 
@@ -140,28 +146,39 @@ def _exit1_share(tau: float = 0.9, seed: int = 0) -> float:
     return float((early_exit.exit_points(row["confidence"], tau) == 0).mean())
 
 
+def _early_share(tau: float = 0.5, seed: int = 0) -> float:
+    from lightnets import early_exit
+    from lightnets.experiments import early_exit as experiment
+
+    results = experiment.load_results()
+    row = next(r for r in results["runs"] if r["seed"] == seed and r["name"] == "multi")
+    return float((early_exit.exit_points(row["confidence"], tau) < 2).mean())
+
+
 q4 = Question(
     name="lesson07.q4",
     prompt=(
-        "In the saved early-exit experiment (seed 0, the multi-exit network), what share of the "
-        "test images leave at the first exit when τ = 0.9? (An image leaves at the first exit "
-        "whose max softmax probability is ≥ τ.)"
+        "Predict, then check: in the saved early-exit experiment (seed 0, the multi-exit "
+        "network), 2 % of the test images leave at the first exit when τ = 0.9. Write down "
+        "what share you expect to leave there when τ = 0.5, then compute it from "
+        "runs[(0, 'multi')]['confidence'] (an image leaves at the first exit whose max softmax "
+        "probability is ≥ τ) and answer with the fraction."
     ),
     checker=numeric(
         _exit1_share,
         rel_tol=1e-9,
         mistakes=[
+            (lambda: _exit1_share(0.9), "that is the share at τ = 0.9; lower τ to 0.5"),
             (lambda: 1 - _exit1_share(), "that is the share that goes on past exit 1"),
+            (_early_share, "that counts exit 2 as well; the question asks for exit 1 only"),
         ],
     ),
     hints=[
         "row['confidence'][0] holds exit 1's confidence for every test image.",
-        "early_exit.exit_points(row['confidence'], 0.9) == 0 marks the images that leave there.",
+        "early_exit.exit_points(row['confidence'], 0.5) == 0 marks the images that leave there.",
     ],
     solution_code=(
-        (
         "row = runs[(0, 'multi')]\n"
-        "answer = float(np.mean(np.asarray(row['confidence'][0]) >= 0.9))"
-    )
+        "answer = float(np.mean(np.asarray(row['confidence'][0]) >= 0.5))"
     ),
 )

@@ -183,12 +183,20 @@ def run_experiment(
     command: Optional[str] = None,
     threads: Optional[int] = None,
     progress: bool = True,
+    data: Optional[dict] = None,
+    names: Sequence[str] = NAMES,
 ) -> dict:
-    """Train and score every model for every seed; write ``results.json`` after each; return it."""
+    """Train and score every model of ``names`` for every seed; write ``results.json`` after
+    each; return it. ``data`` overrides entries of :data:`DATA` (lesson 07's live run uses a
+    smaller, easier Shapes); ``names`` may leave out models (the live run trains ``multi`` only)."""
     directory = Path(directory)
     training = {**TRAINING, **(training or {})}
     model = {**MODEL, **(model or {})}
     model["block_layers"] = list(model["block_layers"])
+    data = {**DATA, **(data or {})}
+    unknown = [name for name in names if name not in NAMES]
+    if unknown or not names:
+        raise ValueError(f"names must be a non-empty subset of {NAMES}, got {tuple(names)!r}")
     if threads is not None:
         torch.set_num_threads(
             threads
@@ -199,15 +207,15 @@ def run_experiment(
         "seeds": list(seeds),
         "versions": versions(),
         "model": model,
-        "data": {**DATA, "scale": list(DATA["scale"])},
+        "data": {**data, "scale": list(data["scale"])},
         "training": training,
         "labels": None,
         "runs": [],
     }
     for seed in seeds:
-        train_set, test_set = datasets(seed, training)
+        train_set, test_set = datasets(seed, training, data)
         results["labels"] = test_set.labels.tolist()
-        for name in NAMES:
+        for name in names:
             history = train_model(name, seed, directory, train_set, training, model, progress)
             trained = load_trained(directory / "checkpoints" / f"seed{seed}_{name}.pt")
             row = {
@@ -216,7 +224,7 @@ def run_experiment(
                 "checkpoint": f"checkpoints/seed{seed}_{name}.pt",
                 "train_seconds": sum(h["seconds"] for h in history),
                 "final_train_loss": history[-1]["train_loss"],
-                **score(trained, test_set, DATA["resolution"]),
+                **score(trained, test_set, data["resolution"]),
             }
             results["runs"] = [
                 r for r in results["runs"] if (r["seed"], r["name"]) != (seed, name)

@@ -49,7 +49,8 @@ def feature_reuse_heatmap(matrices: dict, cmap: str = "viridis", cell: float = 2
     }
 
 
-def early_exit_curves(sweeps: dict, singles: dict):
+def early_exit_curves(sweeps: dict, singles: dict,
+                      title: str = "Early exits vs one-exit networks (DenseNet-BC, Shapes 32 px)"):
     """Accuracy against average MACs per image: one early-exit curve per seed (τ moving along
     it) and each seed's one-exit networks as markers.
 
@@ -78,7 +79,7 @@ def early_exit_curves(sweeps: dict, singles: dict):
         drawn[seed] = {"macs": x, "accuracy": y, "single_macs": sx, "single_accuracy": sy}
     ax.set_xlabel("average MACs per image (millions)")
     ax.set_ylabel("test accuracy")
-    ax.set_title("Early exits vs one-exit networks (DenseNet-BC, Shapes 32 px)")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -138,13 +139,14 @@ def memory_bars(rows: dict, unit: float = 2**20):
 
 
 def cost_vs_growth_depth(
-    cost, growth_rates=(12, 24, 40), depths=tuple(range(40, 251, 30)), current=None
+    cost, growth_rates=(12, 24, 40), depths=tuple(range(40, 251, 30)), current=None,
+    figsize=(8.4, 3.2)
 ):
     """Parameters and MACs of DenseNet-BC against depth L, one line per growth rate k.
 
     ``cost(depth, growth_rate)`` returns an object with ``.params`` and ``.macs``; ``current``
     (k, L) is marked."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize)
     drawn = {}
     for k in growth_rates:
         costs = [cost(depth, k) for depth in depths]

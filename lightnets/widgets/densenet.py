@@ -1,7 +1,8 @@
 """The DenseNet-BC explorer of lesson 07: growth rate k and depth L → parameters and MACs.
 
 As every widget here, the view is a pure function of the slider values
-(:func:`render_growth_depth`, HTML text) and the builder only wires sliders to it
+(:func:`render_growth_depth`, HTML text; :func:`render_growth_depth_plot`, a PNG of the cost
+curves with the current (k, L) starred) and the builder only wires sliders to them
 (:func:`lightnets.widgets._wire.wire`): nothing is printed from a callback, so the notebook's
 stored output stays the same.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 import html
 
 from lightnets.cost.densenet import TABLE_2_BC, densenet_bc_cost
-from lightnets.widgets._wire import wire
+from lightnets.plots.densenet import cost_vs_growth_depth
+from lightnets.widgets._wire import figure_png, wire
 
-__all__ = ["DEPTHS", "GROWTH_RATES", "render_growth_depth", "growth_depth_widget"]
+__all__ = ["DEPTHS", "GROWTH_RATES", "render_growth_depth", "render_growth_depth_plot",
+           "growth_depth_widget"]
 
 DEPTHS = (16, 250, 6)  # L = 6n + 4: min, max, step
 GROWTH_RATES = (4, 48, 4)
@@ -40,6 +43,16 @@ def render_growth_depth(growth_rate: int, depth: int) -> str:
     return f"<b>DenseNet-BC, L = {depth}, k = {growth_rate}</b><table>{body}</table>"
 
 
+def render_growth_depth_plot(growth_rate: int, depth: int) -> bytes:
+    """PNG: parameters and MACs of DenseNet-BC against L for k = 12, 40 and the chosen k, the
+    chosen (k, L) starred (:func:`lightnets.plots.cost_vs_growth_depth`)."""
+    rates = tuple(sorted({12, 40, growth_rate}))
+    depths = tuple(range(DEPTHS[0], DEPTHS[1] + 1, 36))
+    fig, _ = cost_vs_growth_depth(densenet_bc_cost, rates, depths, current=(growth_rate, depth),
+                                  figsize=(7.6, 2.9))
+    return figure_png(fig)
+
+
 def growth_depth_widget(growth_rate: int = 12, depth: int = 100):
     """Two sliders (k, L) and an HTML view that :func:`render_growth_depth` refills on each move."""
     import ipywidgets as w
@@ -54,6 +67,8 @@ def growth_depth_widget(growth_rate: int = 12, depth: int = 100):
     depth_slider = w.IntSlider(
         value=depth, min=DEPTHS[0], max=DEPTHS[1], step=DEPTHS[2], description="L (depth)"
     )
-    view = w.HTML()
-    wire([k, depth_slider], [view], lambda growth, layers: (render_growth_depth(growth, layers),))
-    return w.VBox([w.HBox([k, depth_slider]), view])
+    view, image = w.HTML(), w.Image(format="png")
+    wire([k, depth_slider], [view, image],
+         lambda growth, layers: (render_growth_depth(growth, layers),
+                                 render_growth_depth_plot(growth, layers)))
+    return w.VBox([w.HBox([k, depth_slider]), view, image])
