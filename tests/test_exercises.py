@@ -37,7 +37,21 @@ def test_unknown_wrong_number_reports_the_ratio():
 
 
 def test_wrong_type_is_explained_not_raised():
-    assert "expected a number" in repr(_question().check("1152"))
+    assert "expected a number" in repr(_question().check([1152]))
+    assert "expected a number" in repr(_question().check("eleven hundred"))
+
+
+def test_a_number_written_as_text_is_read_as_that_number():
+    feedback = _question().check("1,152")
+    assert feedback and "read '1,152' as 1152" in repr(feedback)
+    assert "standard conv" in repr(_question().check("9216"))  # a known mistake, as text too
+    fraction = Question(name="lesson99.q2", prompt="share?", checker=numeric(lambda: 3 / 13),
+                        hints=["."], solution_code="answer = 3 / 13")
+    assert fraction.check("3/13") and fraction.check(f"{300 / 13:.6f}%")
+    assert fraction.check(f"{300 / 13:.6f} %") and not fraction.check("23%")
+    percentage = Question(name="lesson99.q3", prompt="percent?", checker=numeric(
+        lambda: 25.0, percent=True), hints=["."], solution_code="answer = 25.0")
+    assert percentage.check("25%") and percentage.check("25") and percentage.check("1/4")
 
 
 def test_hints_grow_then_repeat_the_last():

@@ -112,6 +112,8 @@ def numeric(
     """
 
     def check(answer: Any) -> Optional[str]:
+        if isinstance(answer, str):
+            return _check_text(answer, check, percent, unit)
         answer = _as_number(answer)
         if isinstance(answer, bool) or not isinstance(answer, Real):
             return f"expected a number{_unit(unit)}, got {type(answer).__name__} {answer!r}"
@@ -139,6 +141,38 @@ def numeric(
         return _how_far(answer, right, rel_tol)
 
     return check
+
+
+def _number_in_text(text: str) -> Optional[tuple]:
+    """A number written as text, as a learner might: '2,664', '1.2e6', '3/13', '23%' or '23 %'.
+    Returns (value, written_as_percentage), or None when the text is no number."""
+    written = text.strip().replace(",", "").replace("_", "").replace(" ", "")
+    as_percentage = written.endswith("%")
+    written = written.rstrip("%")
+    try:
+        if written.count("/") == 1:
+            numerator, denominator = (float(part) for part in written.split("/"))
+            value = numerator / denominator
+        else:
+            value = float(written)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value, as_percentage
+
+
+def _check_text(text: str, check: Checker, percent: bool, unit: str) -> Optional[str]:
+    """Check a number given as text ('23%', '2,664', '3/13') as the number it writes."""
+    parsed = _number_in_text(text)
+    if parsed is None:
+        return f"expected a number{_unit(unit)}, got the text {text!r}: write the number itself"
+    value, as_percentage = parsed
+    if as_percentage and not percent:
+        value = value / 100  # '23%' answers a question that asks for the fraction 0.23
+    problem = check(value)
+    if problem is None or isinstance(problem, Accepted):
+        note = f"read {text.strip()!r} as {value:g}"
+        return Accepted(note if problem is None else f"{note}; {problem}")
+    return problem
 
 
 def _as_number(answer: Any) -> Any:
