@@ -103,6 +103,15 @@ def test_no_harness_words_in_prose(path):
     assert not found, f"test-harness words in the lesson's prose: {found}"
 
 
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_no_harness_markers_in_code(path):
+    # A cell whose output differs by machine (a timing) carries nbval's `nbval-ignore-output` tag
+    # in its metadata, not a `# NBVAL_IGNORE_OUTPUT` line in the code a learner reads.
+    found = [line.strip() for code in _code(path) for line in code.splitlines()
+             if re.search(r"nbval", line, re.I)]
+    assert not found, f"test-harness markers in the lesson's code: {found}"
+
+
 # --- citations ---------------------------------------------------------------------------------
 
 # "Table 2", "Tables 4–9", "Fig. 6", "Figure 3", "Eq. 1", "eq. (2)", "§3.2"

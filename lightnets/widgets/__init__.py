@@ -16,7 +16,8 @@ a callback.
 """
 from lightnets.widgets._wire import figure_png, png_size
 from lightnets.widgets.bottlenecks import render_spiral, spiral_widget
-from lightnets.widgets.densenet import growth_depth_widget, render_growth_depth
+from lightnets.widgets.densenet import (growth_depth_widget, render_growth_depth,
+                                       render_growth_depth_plot)
 from lightnets.widgets.multipliers import (render_width_resolution, render_width_resolution_plot,
                                            width_resolution_widget)
 from lightnets.widgets.scaling import compound_widget, render_compound, render_compound_plot
@@ -25,4 +26,4 @@ __all__ = ["figure_png", "png_size",
            "render_width_resolution", "render_width_resolution_plot", "width_resolution_widget",
            "render_spiral", "spiral_widget",
            "render_compound", "render_compound_plot", "compound_widget",
-           "render_growth_depth", "growth_depth_widget"]
+           "render_growth_depth", "render_growth_depth_plot", "growth_depth_widget"]
