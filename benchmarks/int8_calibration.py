@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 import lightnets
+from lightnets import phone
 from lightnets._io import atomic_write
 from lightnets.deploy import deploy, quantize_int8
 from lightnets.deploy.int8 import METHODS
@@ -35,19 +36,6 @@ from lightnets.experiments import RESULTS_DIRECTORY, versions
 from lightnets.experiments._timing import cpu_model, median_iqr
 
 DEFAULT_OUT = os.path.join(RESULTS_DIRECTORY, "int8_calibration.json")
-
-
-def crops(photos: list, count: int, rng: np.random.Generator) -> list:
-    """``count`` random square windows (40–100 % of the shorter side) of ``photos``, in turn."""
-    windows = []
-    for i in range(count):
-        image = photos[i % len(photos)].image
-        height, width = image.shape[:2]
-        side = int(rng.uniform(0.4, 1.0) * min(height, width))
-        top = int(rng.integers(0, height - side + 1))
-        left = int(rng.integers(0, width - side + 1))
-        windows.append(np.ascontiguousarray(image[top:top + side, left:left + side]))
-    return windows
 
 
 def time_pair(functions: dict, x: torch.Tensor, repeats: int, runs: int, warmup: int) -> dict:
@@ -110,8 +98,8 @@ def main(argv=None) -> None:
     rng = np.random.default_rng(args.seed)
     prepare = preprocessing(model)
     pictures = photos()
-    calibration = prepare(crops(pictures, args.calibration, rng))
-    held_out = prepare(crops(pictures, args.held_out, rng))
+    calibration = prepare(phone.photo_crops(pictures, args.calibration, rng))
+    held_out = prepare(phone.photo_crops(pictures, args.held_out, rng))
     side = calibration.shape[-1]
 
     fp32 = deploy(model, "onnxruntime", input_size=(1, 3, side, side), threads=args.threads)

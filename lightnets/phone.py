@@ -175,13 +175,15 @@ def activation_errors(pre: Sequence[torch.Tensor]) -> list:
     return rows
 
 
-def photo_crops(photos: Sequence, count: int, seed: int = 0) -> list:
+def photo_crops(photos: Sequence, count: int, seed=0) -> list:
     """``count`` random square windows (40–100 % of the shorter side) of ``photos`` (records of
-    :func:`lightnets.data.photos` or arrays), taken from each photo in turn."""
+    :func:`lightnets.data.photos` or arrays), taken from each photo in turn. ``seed`` is an int,
+    or a ``numpy.random.Generator`` that successive calls share (calibration crops, then
+    held-out crops from the same stream)."""
     check_int("count", count, low=1)
     if not photos:
         raise ValueError("photos must hold at least one photo")
-    rng = np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     windows = []
     for i in range(count):
         image = getattr(photos[i % len(photos)], "image", photos[i % len(photos)])
